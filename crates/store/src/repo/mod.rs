@@ -1,0 +1,72 @@
+//! Transaction scripts, one module per resource. Each function takes the open transaction and
+//! the organization it acts for: every query is scoped by organization, so another
+//! organization's id is simply not found.
+
+pub mod access;
+pub mod accounts;
+pub mod clients;
+pub mod imports;
+
+use crate::{Row, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use quittance_domain::clock::{from_micros, to_micros};
+
+/// A 1-based page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    fn offset(self) -> i64 {
+        (self.number.max(1) - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// One page of results and how many there are in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    to_micros(t)
+}
+
+pub(crate) fn instant(row: &Row, index: usize) -> Result<DateTime<Utc>, StoreError> {
+    let value = row.i64(index)?;
+    from_micros(value)
+        .ok_or_else(|| StoreError::Decode(format!("column {index}: instant {value} out of range")))
+}
+
+pub(crate) fn opt_instant(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match row.opt_i64(index)? {
+        None => Ok(None),
+        Some(_) => instant(row, index).map(Some),
+    }
+}
+
+pub(crate) fn opt_date(row: &Row, index: usize) -> Result<Option<NaiveDate>, StoreError> {
+    row.opt_string(index)?
+        .map(|text| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|_| StoreError::Decode(format!("column {index}: bad date {text:?}")))
+        })
+        .transpose()
+}
+
+pub(crate) fn date_text(date: Option<NaiveDate>) -> Option<String> {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Decodes a stored enum through its `parse`; an unknown spelling is a decode error.
+pub(crate) fn decode_enum<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    let text = row.str(index)?;
+    parse(text).ok_or_else(|| StoreError::Decode(format!("column {index}: unknown value {text:?}")))
+}

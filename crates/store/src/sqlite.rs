@@ -1,0 +1,376 @@
+//! SQLite through rusqlite: one writer thread with group commit, a small read-only pool.
+
+use crate::{Backend, Param, Row, Script, StoreError, Tx, Value};
+use futures_util::future::BoxFuture;
+use rusqlite::{Connection, OpenFlags, types::ValueRef};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use tokio::sync::{Semaphore, oneshot};
+
+/// Scripts queued while a commit is in flight are committed together, up to this many.
+const MAX_GROUP: usize = 256;
+/// Read-only connections kept open.
+const READERS: usize = 4;
+/// How long a statement waits for another process's lock (a CLI import, say) before failing.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Run by the writer thread inside a transaction; says whether to roll its savepoint back and
+/// how to answer its caller once the group's commit is known.
+struct Finish {
+    rollback: bool,
+    reply: Box<dyn FnOnce(Result<(), StoreError>) + Send>,
+}
+
+/// Given the connection (or why there is none), a queued write runs and returns its [`Finish`].
+type WriteJob = Box<dyn FnOnce(Result<&mut Connection, StoreError>) -> Finish + Send>;
+
+pub struct SqliteDb {
+    path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    read_slots: Arc<Semaphore>,
+}
+
+fn backend_error(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(failure, message) => match failure.code {
+            rusqlite::ErrorCode::ConstraintViolation
+                if message.as_deref().is_some_and(|m| m.starts_with("UNIQUE")) =>
+            {
+                StoreError::Conflict(message.clone().unwrap_or_default())
+            }
+            rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Backend(e.to_string()),
+        },
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn open_connection(
+    path: &Path,
+    flags: OpenFlags,
+    cache_kib: i64,
+) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))
+        .map_err(backend_error)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib};"
+    ))
+    .map_err(backend_error)?;
+    Ok(conn)
+}
+
+impl SqliteDb {
+    pub fn open(path: &Path) -> Result<SqliteDb, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let writer = open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            65_536,
+        )?;
+        // Durable commits: WAL with a full fsync at each (group) commit.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(backend_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Unavailable(format!(
+                "{} cannot use WAL journaling",
+                path.display()
+            )));
+        }
+        writer
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(backend_error)?;
+        let (sender, receiver) = mpsc::channel::<WriteJob>();
+        let handle = std::thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || run_writer(writer, receiver))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteDb {
+            path: path.to_owned(),
+            jobs: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(handle)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            read_slots: Arc::new(Semaphore::new(READERS)),
+        })
+    }
+
+    pub async fn write<T, E>(&self, script: Script<T, E>) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = match conn {
+                Err(e) => Err(E::from(e)),
+                Ok(conn) => run_script(conn, script),
+            };
+            Finish {
+                rollback: result.is_err(),
+                reply: Box::new(move |commit| {
+                    let outcome = match (result, commit) {
+                        (Err(e), _) => Err(e),
+                        (Ok(_), Err(e)) => Err(E::from(e)),
+                        (Ok(v), Ok(())) => Ok(v),
+                    };
+                    // The caller may have gone away (a dropped request); the write stands.
+                    let _ = answer.send(outcome);
+                }),
+            }
+        });
+        let queued = {
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            jobs.as_ref().map(|s| s.send(job).is_ok()).unwrap_or(false)
+        };
+        if !queued {
+            return Err(E::from(StoreError::Unavailable(
+                "the database is closed".to_owned(),
+            )));
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(E::from(StoreError::Unavailable(
+                "the writer stopped".to_owned(),
+            )))
+        })
+    }
+
+    pub async fn read<T, E>(&self, script: Script<T, E>) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let permit =
+            self.read_slots.clone().acquire_owned().await.map_err(|_| {
+                E::from(StoreError::Unavailable("the database is closed".to_owned()))
+            })?;
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut conn = match pooled {
+                Some(conn) => conn,
+                None => open_connection(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    16_384,
+                )?,
+            };
+            conn.execute_batch("BEGIN").map_err(backend_error)?;
+            let result = run_script(&mut conn, script);
+            // A read-only transaction has nothing to keep; ending it releases the snapshot.
+            let ended = conn.execute_batch("ROLLBACK").map_err(backend_error);
+            if ended.is_ok() {
+                readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            }
+            drop(permit);
+            result
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(E::from(StoreError::Backend(format!(
+                "read task failed: {e}"
+            )))),
+        }
+    }
+
+    pub fn close(&self) {
+        drop(self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            // The writer finishes and answers what is queued, then exits.
+            let _ = handle.join();
+        }
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+fn run_script<T, E: From<StoreError>>(conn: &mut Connection, script: Script<T, E>) -> Result<T, E> {
+    let mut tx = SqliteTx { conn };
+    match catch_unwind(AssertUnwindSafe(|| {
+        futures_executor::block_on(script(&mut tx))
+    })) {
+        Ok(result) => result,
+        Err(_) => Err(E::from(StoreError::Backend(
+            "a database script panicked".to_owned(),
+        ))),
+    }
+}
+
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = backend_error(e);
+            for job in group {
+                (job(Err(e.clone())).reply)(Err(e.clone()));
+            }
+            continue;
+        }
+        let mut finishes = Vec::with_capacity(group.len());
+        for job in group {
+            let finish = match conn.execute_batch("SAVEPOINT script") {
+                Ok(()) => {
+                    let finish = job(Ok(&mut conn));
+                    let end = if finish.rollback {
+                        "ROLLBACK TO script; RELEASE script"
+                    } else {
+                        "RELEASE script"
+                    };
+                    match conn.execute_batch(end) {
+                        Ok(()) => finish,
+                        Err(e) => Finish {
+                            rollback: true,
+                            reply: failing(finish.reply, backend_error(e)),
+                        },
+                    }
+                }
+                Err(e) => job(Err(backend_error(e))),
+            };
+            finishes.push(finish);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(backend_error);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for finish in finishes {
+            (finish.reply)(commit.clone());
+        }
+    }
+}
+
+/// A reply that reports `error` whatever the commit did.
+fn failing(
+    reply: Box<dyn FnOnce(Result<(), StoreError>) + Send>,
+    error: StoreError,
+) -> Box<dyn FnOnce(Result<(), StoreError>) + Send> {
+    Box::new(move |_| reply(Err(error)))
+}
+
+struct SqliteTx<'c> {
+    conn: &'c mut Connection,
+}
+
+const PLACEHOLDERS: [&str; 32] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28",
+    "$29", "$30", "$31", "$32",
+];
+
+impl SqliteTx<'_> {
+    fn prepare<'s>(
+        &'s self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<rusqlite::CachedStatement<'s>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(backend_error)?;
+        if params.len() > PLACEHOLDERS.len() || stmt.parameter_count() != params.len() {
+            return Err(StoreError::Backend(format!(
+                "statement takes {} parameters, {} given",
+                stmt.parameter_count(),
+                params.len()
+            )));
+        }
+        for (param, name) in params.iter().zip(PLACEHOLDERS) {
+            // SQLite reads `$1` as a named parameter; bind by name so order in the text is free.
+            let index = stmt
+                .parameter_index(name)
+                .map_err(backend_error)?
+                .ok_or_else(|| StoreError::Backend(format!("statement has no parameter {name}")))?;
+            let bound = match param {
+                Param::Int(Some(v)) => stmt.raw_bind_parameter(index, v),
+                Param::Text(Some(v)) => stmt.raw_bind_parameter(index, v),
+                Param::Bool(Some(v)) => stmt.raw_bind_parameter(index, i64::from(*v)),
+                Param::Int(None) | Param::Text(None) | Param::Bool(None) => {
+                    stmt.raw_bind_parameter(index, rusqlite::types::Null)
+                }
+            };
+            bound.map_err(backend_error)?;
+        }
+        Ok(stmt)
+    }
+
+    fn run_query(&self, sql: &str, params: &[Param]) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.prepare(sql, params)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(backend_error)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(backend_error)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(bytes) => Value::Text(
+                        String::from_utf8(bytes.to_vec())
+                            .map_err(|e| StoreError::Decode(e.to_string()))?,
+                    ),
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(StoreError::Decode(format!(
+                            "column {i} holds a value of an unused type"
+                        )));
+                    }
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
+        let mut stmt = self.prepare(sql, params)?;
+        let changed = stmt.raw_execute().map_err(backend_error)?;
+        u64::try_from(changed).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Param],
+    ) -> BoxFuture<'a, Result<Vec<Row>, StoreError>> {
+        let result = self.run_query(sql, params);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn execute<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Param],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let result = self.run_execute(sql, params);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let result = self.conn.execute_batch(sql).map_err(backend_error);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+}
