@@ -1,1 +1,89 @@
-fn main() {}
+//! `quittance`: the server and its operator commands.
+
+mod commands;
+mod settings;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "quittance", version, about = "A self-hostable payments and receivables server", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (SQLite under --data-dir unless --database-url says otherwise).
+    Serve {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+        /// Address and port to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "QUITTANCE_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+    },
+    /// Issue, list and revoke API credentials.
+    Credentials {
+        #[command(subcommand)]
+        action: commands::CredentialsAction,
+    },
+    /// Import a CSV (one row per sub-account) or NDJSON (one document per line) file.
+    Import {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+        /// The file to import.
+        file: std::path::PathBuf,
+        /// The organization to import into.
+        #[arg(long, default_value = "default")]
+        organization: String,
+        /// csv or ndjson [default: from the file's extension].
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Print the configuration in force (defaults, file, environment, flags), secrets masked.
+    Config {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("quittance: error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { common, listen } => commands::serve(common, listen).await,
+            Command::Migrate { common } => commands::migrate(common).await,
+            Command::Credentials { action } => commands::credentials(action).await,
+            Command::Import {
+                common,
+                file,
+                organization,
+                format,
+            } => commands::import(common, file, organization, format).await,
+            Command::Config { common } => commands::config(common),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("quittance: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

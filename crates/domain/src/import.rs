@@ -102,3 +102,72 @@ status_enum!(
     /// The input format of a bulk import.
     ImportFormat { Csv => "csv", Ndjson => "ndjson" }
 );
+
+impl ImportDocument {
+    /// Whether `later` (the next input row) can be folded into this document: the same
+    /// account, the same currency, and no sub-account named twice.
+    pub fn can_absorb(&self, later: &ImportDocument) -> bool {
+        self.account_number == later.account_number
+            && self.currency == later.currency
+            && later.sub_accounts.iter().all(|s| {
+                self.sub_accounts
+                    .iter()
+                    .all(|mine| mine.reference != s.reference)
+            })
+    }
+
+    /// Folds `later` into this document: its given fields win, its sub-accounts are added.
+    pub fn absorb(&mut self, later: ImportDocument) {
+        self.status = later.status.or(self.status);
+        self.holder = self.holder.merged_with(&later.holder);
+        self.sub_accounts.extend(later.sub_accounts);
+    }
+}
+
+#[cfg(test)]
+mod absorb_tests {
+    use super::*;
+
+    fn row(account: &str, reference: &str, last_name: Option<&str>) -> ImportDocument {
+        ImportDocument {
+            account_number: account.into(),
+            status: None,
+            holder: AccountHolder {
+                last_name: last_name.map(Into::into),
+                ..AccountHolder::default()
+            },
+            currency: Currency::USD,
+            sub_accounts: vec![SubAccountImport {
+                reference: reference.into(),
+                client: None,
+                original_balance: MinorUnits::new(1),
+                balance: None,
+                service_date: None,
+                placement_date: None,
+                description: None,
+                status: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn rows_of_one_account_fold_together() {
+        let mut doc = row("A", "1", Some("Lee"));
+        assert!(doc.can_absorb(&row("A", "2", None)));
+        doc.absorb(row("A", "2", None));
+        assert_eq!(doc.sub_accounts.len(), 2);
+        assert_eq!(
+            doc.holder.last_name.as_deref(),
+            Some("Lee"),
+            "a blank later field keeps the earlier one"
+        );
+        assert!(!doc.can_absorb(&row("B", "3", None)), "another account");
+        assert!(
+            !doc.can_absorb(&row("A", "1", None)),
+            "a reference already in the document"
+        );
+        let mut euro = row("A", "9", None);
+        euro.currency = Currency::from_code("EUR").expect("known");
+        assert!(!doc.can_absorb(&euro), "another currency");
+    }
+}

@@ -1,1 +1,158 @@
+//! Quittance's HTTP server: the `/v1` receivables API (seed 000), OAuth client credentials,
+//! bulk import, the OpenAPI document and docs page, and the operations endpoints.
 
+pub mod auth;
+pub mod bulk_import;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod state;
+pub mod telemetry;
+pub mod v1;
+pub mod wire;
+
+use crate::error::{ApiError, ErrorBody, ErrorClass};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::middleware;
+use std::future::Future;
+use std::time::Duration;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quittance",
+        description = "A self-hostable payments and receivables server. Every non-2xx answer is \
+            `{\"error_class\",\"message\",\"code\",\"request_id\"}` plus `param` naming the field at fault.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
+    tags(
+        (name = "authentication", description = "OAuth 2.0 client credentials"),
+        (name = "clients", description = "The creditors debts belong to"),
+        (name = "accounts", description = "Master accounts: a patient or debtor"),
+        (name = "sub-accounts", description = "One visit or one debt"),
+        (name = "import", description = "Creating and updating accounts, one at a time or in bulk"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token from POST /oauth/token, or an API key",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "An API key sent bare, as the ISO Amp face does",
+            ))),
+        );
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
+        ]);
+    }
+}
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::token))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .merge(v1::routes())
+        .split_for_parts();
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(state.config.max_json_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::observe,
+        ))
+        .with_state(state)
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorClass::NotFound,
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
+/// Serves until `shutdown` completes, with housekeeping (expired tokens, stalled imports)
+/// running beside it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let app = router(state).into_make_service();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    housekeeping.abort();
+    served
+}
+
+/// An import not updated for this long belongs to a process that stopped.
+const STALLED_IMPORT: chrono::Duration = chrono::Duration::minutes(5);
+
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let swept = state
+            .db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let tokens =
+                        quittance_store::repo::access::purge_expired_tokens(tx, now).await?;
+                    let imports = quittance_store::repo::imports::fail_interrupted_imports(
+                        tx,
+                        now - STALLED_IMPORT,
+                        now,
+                    )
+                    .await?;
+                    Ok::<_, quittance_store::StoreError>((tokens, imports))
+                })
+            })
+            .await;
+        match swept {
+            Ok((tokens, imports)) if tokens + imports > 0 => {
+                tracing::info!(
+                    expired_tokens = tokens,
+                    stalled_imports = imports,
+                    "housekeeping"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+    }
+}

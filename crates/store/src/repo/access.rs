@@ -299,3 +299,17 @@ pub async fn purge_expired_tokens(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result
     )
     .await
 }
+
+/// The organization with this name, if any.
+pub async fn find_organization(
+    tx: &mut dyn Tx,
+    name: &str,
+) -> Result<Option<OrganizationId>, StoreError> {
+    tx.query_opt(
+        "SELECT id FROM organizations WHERE name = $1",
+        &params![name],
+    )
+    .await?
+    .map(|row| organization_id(&row, 0))
+    .transpose()
+}

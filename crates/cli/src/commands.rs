@@ -1,0 +1,348 @@
+//! What each subcommand does.
+
+use crate::settings::{CommonArgs, init_logging, load};
+use indicatif::{ProgressBar, ProgressStyle};
+use quittance_domain::ids::{CredentialId, ImportId};
+use quittance_domain::import::ImportFormat;
+use quittance_domain::{Clock, SystemClock};
+use quittance_server::auth::{SecretHasher, issue_credentials};
+use quittance_server::bulk_import::{self, Progress};
+use quittance_server::config::Config;
+use quittance_server::state::AppState;
+use quittance_store::repo::access;
+use quittance_store::repo::imports;
+use quittance_store::{DatabaseLocation, Db, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Opens and migrates the configured database.
+async fn open(config: &Config) -> Result<Db, String> {
+    let location = DatabaseLocation::parse(config.database_url.as_deref(), &config.data_dir)?;
+    let db = Db::open(&location)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", location.describe()))?;
+    let applied = quittance_store::migrate(&db)
+        .await
+        .map_err(|e| format!("cannot migrate {}: {e}", location.describe()))?;
+    for name in applied {
+        tracing::info!(migration = name, "applied migration");
+    }
+    Ok(db)
+}
+
+pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<(), String> {
+    let config = load(&common, listen)?;
+    init_logging(config.log_format);
+    let db = open(&config).await?;
+    let hasher =
+        SecretHasher::load_or_create(config.credential_hash_key.as_deref(), &config.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(backend = ?db.backend(), "Quittance listening on http://{address} (docs at http://{address}/docs)");
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher);
+    let served = quittance_server::serve(listener, state, shutdown_signal()).await;
+    db.close().await;
+    served.map_err(|e| format!("the server stopped: {e}"))
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn migrate(common: CommonArgs) -> Result<(), String> {
+    let config = load(&common, None)?;
+    init_logging(config.log_format);
+    let db = open(&config).await?;
+    db.close().await;
+    println!("the database is up to date");
+    Ok(())
+}
+
+#[derive(clap::Subcommand)]
+pub enum CredentialsAction {
+    /// Create an OAuth client id and secret and an API key (and the organization, if new).
+    /// The secrets are printed once and stored only as hashes.
+    Create {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The organization ("portal") the credentials act for.
+        #[arg(long, default_value = "default")]
+        organization: String,
+        /// Print one JSON object: organization_id, client_id, client_secret, api_key.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List credentials (never their secrets).
+    List {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a credential: its API key and every token issued to it stop working at once.
+    Revoke {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The credential's id (cred_…), as `credentials list` shows it.
+        id: String,
+    },
+}
+
+pub async fn credentials(action: CredentialsAction) -> Result<(), String> {
+    match action {
+        CredentialsAction::Create {
+            common,
+            organization,
+            json,
+        } => {
+            let config = load(&common, None)?;
+            init_logging(config.log_format);
+            let name = organization.trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err("--organization must be 1 to 100 printable characters".to_owned());
+            }
+            let db = open(&config).await?;
+            let hasher = SecretHasher::load_or_create(
+                config.credential_hash_key.as_deref(),
+                &config.data_dir,
+            )?;
+            let issued = issue_credentials(&db, &hasher, name, SystemClock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&issued).map_err(|e| e.to_string())?
+                );
+            } else {
+                println!("Organization:   {name} ({})", issued.organization_id);
+                println!("Credential:     {}", issued.credential_id);
+                println!("Client ID:      {}", issued.client_id);
+                println!("Client secret:  {}", issued.client_secret.expose());
+                println!("API key:        {}", issued.api_key.expose());
+                println!();
+                println!(
+                    "The secret and the API key are shown only now: Quittance keeps only their hashes."
+                );
+            }
+            Ok(())
+        }
+        CredentialsAction::List { common, json } => {
+            let config = load(&common, None)?;
+            init_logging(config.log_format);
+            let db = open(&config).await?;
+            let list = db
+                .read(|tx| Box::pin(access::list_credentials(tx)))
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if json {
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "id": c.id.as_str(),
+                            "organization_id": c.organization_id.as_str(),
+                            "organization": c.organization_name,
+                            "client_id": c.client_id,
+                            "api_key_hint": c.api_key_hint,
+                            "created_at": c.created_at.to_rfc3339(),
+                            "revoked_at": c.revoked_at.map(|t| t.to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!(
+                    "{:<38} {:<20} {:<36} {:<12} {:<20} STATUS",
+                    "ID", "ORGANIZATION", "CLIENT ID", "API KEY", "CREATED"
+                );
+                for c in list {
+                    let status = if c.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{:<38} {:<20} {:<36} {:<12} {:<20} {status}",
+                        c.id.as_str(),
+                        c.organization_name,
+                        c.client_id,
+                        format!("{}…", c.api_key_hint),
+                        c.created_at.format("%Y-%m-%d %H:%M:%S")
+                    );
+                }
+            }
+            Ok(())
+        }
+        CredentialsAction::Revoke { common, id } => {
+            let config = load(&common, None)?;
+            init_logging(config.log_format);
+            let credential = CredentialId::parse(&id)
+                .ok_or_else(|| format!("{id:?} is not a credential id (cred_…)"))?;
+            let db = open(&config).await?;
+            let now = SystemClock.now();
+            let target = credential.clone();
+            let revoked = db
+                .write(move |tx| {
+                    Box::pin(async move { access::revoke_credential(tx, &target, now).await })
+                })
+                .await;
+            db.close().await;
+            match revoked {
+                Ok(()) => {
+                    println!("revoked {credential}");
+                    Ok(())
+                }
+                Err(StoreError::NotFound) => Err(format!("no credential {credential}")),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
+}
+
+pub async fn import(
+    common: CommonArgs,
+    file: PathBuf,
+    organization: String,
+    format: Option<String>,
+) -> Result<(), String> {
+    let config = load(&common, None)?;
+    init_logging(config.log_format);
+    let format = match format.as_deref() {
+        Some(f) => ImportFormat::parse(f)
+            .ok_or_else(|| format!("--format must be one of {}", ImportFormat::choices()))?,
+        None => match file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => ImportFormat::Csv,
+            Some("ndjson" | "jsonl") => ImportFormat::Ndjson,
+            _ => return Err(
+                "cannot tell the format from the file name: pass --format csv or --format ndjson"
+                    .to_owned(),
+            ),
+        },
+    };
+    let size = std::fs::metadata(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        .len();
+    let db = open(&config).await?;
+    let name = organization.clone();
+    let org = db
+        .read(move |tx| Box::pin(async move { access::find_organization(tx, &name).await }))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no organization named {organization:?} (quittance credentials create --organization … makes one)"))?;
+    let id = ImportId::generate();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (job, job_org, now) = (id.clone(), org.clone(), clock.now());
+    db.write(move |tx| {
+        Box::pin(async move { imports::insert_import(tx, &job_org, &job, format, now).await })
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+
+    let progress = Arc::new(Progress::default());
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+            .map_err(|e| e.to_string())?,
+    );
+    let ticker = {
+        let (bar, progress) = (bar.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(progress.bytes_read.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let outcome = bulk_import::run(&db, &org, &id, &file, format, clock, progress).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let job = id.clone();
+    let rejections = db
+        .read(move |tx| Box::pin(async move { imports::list_rejections(tx, &job).await }))
+        .await
+        .map_err(|e| e.to_string())?;
+    db.close().await;
+    let tally = outcome?;
+    let seconds = elapsed.as_secs_f64().max(f64::EPSILON);
+    println!(
+        "Imported {} in {:.1} s ({:.0} rows/s) as import {id}",
+        file.display(),
+        seconds,
+        tally.rows_read as f64 / seconds
+    );
+    println!("  rows read             {:>12}", tally.rows_read);
+    println!("  rows rejected         {:>12}", tally.rows_rejected);
+    println!("  rows unchanged        {:>12}", tally.rows_unchanged);
+    println!("  accounts created      {:>12}", tally.accounts_created);
+    println!("  accounts updated      {:>12}", tally.accounts_updated);
+    println!("  sub-accounts created  {:>12}", tally.sub_accounts_created);
+    println!("  sub-accounts updated  {:>12}", tally.sub_accounts_updated);
+    for r in rejections.iter().take(20) {
+        println!(
+            "  row {}: {}{}",
+            r.row_number,
+            r.field
+                .as_deref()
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default(),
+            r.reason
+        );
+    }
+    if tally.rows_rejected > 20 {
+        println!(
+            "  … {} more rejected rows: GET /v1/imports/{id} lists the first 1,000",
+            tally.rows_rejected - 20
+        );
+    }
+    Ok(())
+}
+
+pub fn config(common: CommonArgs) -> Result<(), String> {
+    let mut config = load(&common, None)?;
+    if config
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.contains('@'))
+    {
+        let location = DatabaseLocation::parse(config.database_url.as_deref(), &config.data_dir)?;
+        config.database_url = Some(location.describe());
+    }
+    if config.credential_hash_key.is_some() {
+        config.credential_hash_key = Some("***".to_owned());
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}

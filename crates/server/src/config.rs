@@ -1,0 +1,103 @@
+//! Configuration. Defaults, then a TOML file, then `QUITTANCE_*` environment variables, then
+//! command-line flags (the CLI does the layering). Every option is documented in
+//! docs/configuration.md, and `quittance config` prints the values in force.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database, key files and import spools.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, `sqlite://PATH` for a SQLite file elsewhere; unset for
+    /// the embedded database in `data_dir`.
+    pub database_url: Option<String>,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// Hex key (64 digits) for hashing issued secrets. Unset: generated once into
+    /// `data_dir/credential-hash.key`. Several servers on one PostgreSQL must share it.
+    pub credential_hash_key: Option<String>,
+    /// Lifetime of an OAuth access token, in seconds.
+    pub token_ttl_seconds: u64,
+    /// Failed client secrets that lock an OAuth client ...
+    pub lockout_max_failures: u32,
+    /// ... when they happen within this many seconds ...
+    pub lockout_window_seconds: u64,
+    /// ... for this many seconds.
+    pub lockout_seconds: u64,
+    /// Largest JSON request body, in bytes.
+    pub max_json_body_bytes: usize,
+    /// Largest bulk import upload, in bytes.
+    pub max_import_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("quittance-data"),
+            database_url: None,
+            log_format: LogFormat::Text,
+            credential_hash_key: None,
+            token_ttl_seconds: 3600,
+            lockout_max_failures: 10,
+            lockout_window_seconds: 30 * 60,
+            lockout_seconds: 30 * 60,
+            max_json_body_bytes: 2 * 1024 * 1024,
+            max_import_bytes: 20 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Hand-written so a database password or the hash key never reaches a log.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "***"))
+            .field("log_format", &self.log_format)
+            .field(
+                "credential_hash_key",
+                &self.credential_hash_key.as_ref().map(|_| "***"),
+            )
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("lockout_max_failures", &self.lockout_max_failures)
+            .field("lockout_window_seconds", &self.lockout_window_seconds)
+            .field("lockout_seconds", &self.lockout_seconds)
+            .field("max_json_body_bytes", &self.max_json_body_bytes)
+            .field("max_import_bytes", &self.max_import_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let config = Config {
+            database_url: Some("postgres://u:hunter2@h/db".into()),
+            credential_hash_key: Some("ab".repeat(32)),
+            ..Config::default()
+        };
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("abab"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! The receivables API under `/v1` (seed 000): snake_case fields, `YYYY-MM-DD` dates,
+//! ISO-8601 UTC datetimes, exact decimal amounts, `current_page` pagination with 50 per page.
+
+pub mod accounts;
+pub mod clients;
+pub mod import;
+pub mod imports;
+
+use crate::extract::PER_PAGE;
+use crate::state::AppState;
+use quittance_store::repo::{PageRequest, Paged};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(clients::create, clients::list))
+        .routes(routes!(clients::retrieve, clients::update))
+        .routes(routes!(accounts::list))
+        .routes(routes!(
+            accounts::retrieve,
+            accounts::update,
+            accounts::delete
+        ))
+        .routes(routes!(
+            accounts::create_sub_account,
+            accounts::list_sub_accounts
+        ))
+        .routes(routes!(
+            accounts::retrieve_sub_account,
+            accounts::update_sub_account
+        ))
+        .routes(routes!(import::import))
+        .routes(routes!(imports::create))
+        .routes(routes!(imports::retrieve))
+}
+
+/// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListPage<T> {
+    pub data: Vec<T>,
+    pub current_page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+impl<T> ListPage<T> {
+    pub fn new<S>(paged: Paged<S>, page: PageRequest, convert: impl FnMut(S) -> T) -> Self {
+        ListPage {
+            data: paged.items.into_iter().map(convert).collect(),
+            current_page: page.number,
+            per_page: PER_PAGE,
+            total: paged.total,
+            total_pages: (paged.total + PER_PAGE - 1) / PER_PAGE,
+        }
+    }
+}
+
+/// Datetimes on the wire: ISO-8601 in UTC with microseconds, `2026-11-21T06:04:27.123456Z`.
+pub fn datetime(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Dates on the wire: `YYYY-MM-DD`.
+pub fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}

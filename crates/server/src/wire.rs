@@ -1,0 +1,129 @@
+//! Wire types shared by the JSON faces: exact decimal amounts, and PATCH fields that
+//! distinguish "absent" from "null".
+
+use quittance_domain::{Currency, FieldError, MinorUnits};
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// An amount as sent: a JSON number (`125.5`) or a string (`"125.50"`), kept as its exact
+/// text so no float ever sees it. It becomes minor units once its currency is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmountText(pub String);
+
+impl AmountText {
+    pub fn to_minor(&self, field: &str, currency: Currency) -> Result<MinorUnits, FieldError> {
+        MinorUnits::parse(&self.0, currency).map_err(|e| FieldError::new(field, e.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for AmountText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            let inner: String = serde_json::from_str(text).map_err(de::Error::custom)?;
+            Ok(AmountText(inner))
+        } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(AmountText(text.to_owned()))
+        } else {
+            Err(de::Error::custom(format!(
+                "invalid type: {text}, expected a decimal amount such as 125.50"
+            )))
+        }
+    }
+}
+
+/// An amount as answered: a JSON number with exactly the currency's decimals (`125.50`),
+/// written from the integer, never through a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount {
+    pub minor: MinorUnits,
+    pub currency: Currency,
+}
+
+impl Amount {
+    pub fn new(minor: MinorUnits, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(self.minor.format(self.currency))
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// Deserializes a PATCH field: absent stays `None` (keep), `null` is `Some(None)` (clear),
+/// a value is `Some(Some(v))`. Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        amount: AmountText,
+        #[serde(default, deserialize_with = "nullable")]
+        email: Option<Option<String>>,
+    }
+
+    fn parse(json: &str) -> Result<Body, String> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(|e| format!("{} @ {}", e.inner(), e.path()))
+    }
+
+    #[test]
+    fn amounts_keep_their_exact_text_through_path_tracking() {
+        assert_eq!(
+            parse(r#"{"amount":125.5}"#).expect("ok").amount,
+            AmountText("125.5".into())
+        );
+        assert_eq!(
+            parse(r#"{"amount":"125.50"}"#).expect("ok").amount,
+            AmountText("125.50".into())
+        );
+        assert_eq!(
+            parse(r#"{"amount":0.1000000000000000055511151231257827}"#)
+                .expect("ok")
+                .amount
+                .0,
+            "0.1000000000000000055511151231257827",
+            "no float in between"
+        );
+        let err = parse(r#"{"amount":true}"#).expect_err("bool");
+        assert!(err.ends_with("@ amount"), "{err}");
+    }
+
+    #[test]
+    fn nullable_tells_absent_from_null() {
+        assert_eq!(parse(r#"{"amount":1}"#).expect("ok").email, None);
+        assert_eq!(
+            parse(r#"{"amount":1,"email":null}"#).expect("ok").email,
+            Some(None)
+        );
+        assert_eq!(
+            parse(r#"{"amount":1,"email":"a@b.co"}"#).expect("ok").email,
+            Some(Some("a@b.co".into()))
+        );
+    }
+
+    #[test]
+    fn amounts_serialize_as_exact_numbers() {
+        let json = serde_json::to_string(&Amount::new(MinorUnits::new(12550), Currency::USD))
+            .expect("json");
+        assert_eq!(json, "125.50");
+        let json =
+            serde_json::to_string(&Amount::new(MinorUnits::new(-5), Currency::USD)).expect("json");
+        assert_eq!(json, "-0.05");
+    }
+}
