@@ -153,6 +153,16 @@ impl SqliteDb {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        if self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+        {
+            return Err(E::from(StoreError::Unavailable(
+                "the database is closed".to_owned(),
+            )));
+        }
         let permit =
             self.read_slots.clone().acquire_owned().await.map_err(|_| {
                 E::from(StoreError::Unavailable("the database is closed".to_owned()))

@@ -1,0 +1,152 @@
+use crate::helpers::{assert_error, sample_document, send, spawn_app};
+use reqwest::{Method, StatusCode};
+
+#[tokio::test]
+async fn malformed_json_a_wrong_type_and_a_missing_or_unknown_field_are_400_naming_it() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let url = format!("{}/v1/import", app.base);
+    let cases: [(&str, Option<&str>); 5] = [
+        (r#"{"account_number": "A-1", "sub_accounts": ["#, None),
+        (
+            r#"{"account_number": 12, "sub_accounts": []}"#,
+            Some("account_number"),
+        ),
+        (r#"{"sub_accounts": []}"#, Some("account_number")),
+        (
+            r#"{"account_number": "A", "sub_accounts": [{"original_balance": 1}]}"#,
+            Some("sub_accounts[0].reference"),
+        ),
+        (
+            r#"{"account_number": "A", "sub_accounts": [], "acount": 1}"#,
+            Some("acount"),
+        ),
+    ];
+    for (body, param) in cases {
+        let (status, answer) = send(
+            app.http
+                .post(&url)
+                .header("Authorization", org.bearer())
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await;
+        assert_error(status, &answer, "BadRequest", 400);
+        assert_eq!(answer["param"].as_str(), param, "{body} → {answer}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_wrong_methods_big_bodies_and_wrong_content_types_keep_the_shape() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (status, body) = app.get("/v1/nothing-here", &org).await;
+    assert_error(status, &body, "NotFound", 404);
+    let (status, body) = send(app.http.get(format!("{}/elsewhere", app.base))).await;
+    assert_error(status, &body, "NotFound", 404);
+
+    let response = app
+        .request(Method::PUT, "/v1/accounts", &org)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("GET,HEAD")
+    );
+    let (status, body) = send(app.request(Method::PUT, "/v1/accounts", &org)).await;
+    assert_error(status, &body, "MethodNotAllowed", 405);
+
+    let huge = format!(
+        r#"{{"account_number":"{}","sub_accounts":[]}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let (status, body) = send(
+        app.request(Method::POST, "/v1/import", &org)
+            .header("Content-Type", "application/json")
+            .body(huge),
+    )
+    .await;
+    assert_error(status, &body, "PayloadTooLarge", 413);
+
+    let (status, body) = send(
+        app.request(Method::POST, "/v1/import", &org)
+            .header("Content-Type", "text/plain")
+            .body("{}"),
+    )
+    .await;
+    assert_error(status, &body, "UnsupportedMediaType", 415);
+}
+
+#[tokio::test]
+async fn semantic_errors_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let mut doc = sample_document("A-1");
+    doc["email"] = "not-an-email".into();
+    let (status, body) = app.post("/v1/import", &org, doc).await;
+    assert_error(status, &body, "UnprocessableEntity", 422);
+    assert_eq!(body["param"], "email");
+}
+
+#[tokio::test]
+async fn a_server_error_shows_no_sql_and_no_internals() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let imported = app.import(&org, sample_document("A-1")).await;
+    let id = imported["account"]["id"].as_str().expect("id").to_owned();
+    let target = id.clone();
+    app.state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE accounts SET status = 'corrupted' WHERE id = $1",
+                    &quittance_store::params![target],
+                )
+                .await
+            })
+        })
+        .await
+        .expect("corrupt");
+    let (status, body) = app.get(&format!("/v1/accounts/{id}"), &org).await;
+    assert_error(status, &body, "InternalServerError", 500);
+    let text = body.to_string();
+    for leak in ["corrupted", "SELECT", "column", "Decode", "panicked"] {
+        assert!(!text.contains(leak), "{leak} leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_callers_request_id_is_echoed_and_ours_is_made_otherwise() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let response = app
+        .request(Method::GET, "/v1/accounts", &org)
+        .header("X-Request-Id", "trace-42")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.headers()["x-request-id"], "trace-42");
+    let response = app
+        .request(Method::GET, "/v1/nope", &org)
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .expect("send");
+    let made = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(made.starts_with("req_"));
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["request_id"],
+        made.as_str(),
+        "the error body carries the same id"
+    );
+    assert_eq!(StatusCode::NOT_FOUND.as_u16(), body["code"]);
+}

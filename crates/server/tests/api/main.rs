@@ -1,0 +1,12 @@
+//! API tests: each test spawns the real application on 127.0.0.1:0 with a fresh database
+//! (SQLite, or PostgreSQL when QUITTANCE_TEST_POSTGRES_URL is set) and talks HTTP to it.
+
+mod auth;
+mod bulk_import;
+mod clients;
+mod errors;
+mod helpers;
+mod import;
+mod ops;
+mod receivables;
+mod tenancy;

@@ -1,0 +1,115 @@
+use crate::helpers::{send, spawn_app};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    let (status, body) = send(app.http.get(format!("{}/healthz", app.base))).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, body) = send(app.http.get(format!("{}/readyz", app.base))).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    let org = app.org("acme").await;
+    app.get("/v1/accounts", &org).await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            r#"quittance_http_requests_total{method="GET",route="/v1/accounts",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        r#"quittance_http_requests_total{method="POST",route="/oauth/token",status="200"} 1"#
+    ));
+    assert!(metrics.contains("# TYPE quittance_http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.state.db.close().await;
+    let (status, body) = send(app.http.get(format!("{}/readyz", app.base))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error_class"], "ServiceUnavailable");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served() {
+    let app = spawn_app().await;
+    let (status, spec) = send(app.http.get(format!("{}/openapi.json", app.base))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    let expected = [
+        ("/oauth/token", "post"),
+        ("/v1/clients", "post"),
+        ("/v1/clients", "get"),
+        ("/v1/clients/{id}", "get"),
+        ("/v1/clients/{id}", "patch"),
+        ("/v1/accounts", "get"),
+        ("/v1/accounts/{id}", "get"),
+        ("/v1/accounts/{id}", "patch"),
+        ("/v1/accounts/{id}", "delete"),
+        ("/v1/accounts/{id}/sub_accounts", "post"),
+        ("/v1/accounts/{id}/sub_accounts", "get"),
+        ("/v1/sub_accounts/{id}", "get"),
+        ("/v1/sub_accounts/{id}", "patch"),
+        ("/v1/import", "post"),
+        ("/v1/imports", "post"),
+        ("/v1/imports/{id}", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            spec["paths"][path][method].is_object(),
+            "{method} {path} missing from /openapi.json"
+        );
+    }
+    let operations: usize = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|ops| ops.as_object().map_or(0, |o| o.len()))
+        .sum();
+    assert_eq!(
+        operations,
+        expected.len(),
+        "every documented operation is listed in this test"
+    );
+    assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+
+    let page = app
+        .http
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger"), "the interactive docs page");
+    let config = app
+        .http
+        .get(format!("{}/docs/swagger-initializer.js", app.base))
+        .send()
+        .await
+        .expect("js");
+    assert!(config.text().await.expect("js").contains("/openapi.json"));
+}

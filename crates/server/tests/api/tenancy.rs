@@ -1,0 +1,156 @@
+//! Another organization's id answers exactly like an unknown id, on every route with an id.
+//! The routes come from the served OpenAPI document, so a new route cannot be forgotten.
+
+use crate::helpers::{TestApp, sample_document, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A body that would be valid for the route, so only the id decides the answer.
+fn body_for(method: &Method, path: &str) -> Option<Value> {
+    match (method.as_str(), path) {
+        ("PATCH", "/v1/clients/{id}") => Some(json!({"name": "changed"})),
+        ("PATCH", "/v1/accounts/{id}") => Some(json!({"first_name": "changed"})),
+        ("PATCH", "/v1/sub_accounts/{id}") => Some(json!({"description": "changed"})),
+        ("POST", "/v1/accounts/{id}/sub_accounts") => {
+            Some(json!({"reference": "V-NEW", "original_balance": 1}))
+        }
+        ("GET" | "DELETE", _) => None,
+        other => panic!("no body known for {other:?}: add the new route to the tenancy test"),
+    }
+}
+
+/// The real id of the owning organization's resource, and an unknown one of the same kind.
+fn ids_for(path: &str, owned: &Value) -> (String, String) {
+    let kind = if path.starts_with("/v1/clients/") {
+        "client"
+    } else if path.starts_with("/v1/accounts/") {
+        "account"
+    } else if path.starts_with("/v1/sub_accounts/") {
+        "sub_account"
+    } else if path.starts_with("/v1/imports/") {
+        "import"
+    } else {
+        panic!("no resource known for {path}: add the new route to the tenancy test")
+    };
+    let real = owned[kind].as_str().expect("id").to_owned();
+    let prefix = real.split('_').next().expect("prefix");
+    (real.clone(), format!("{prefix}_{}", "0".repeat(32)))
+}
+
+async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
+    let imported = app.import(owner, sample_document("OWNED-1")).await;
+    let (_, clients) = app.get("/v1/clients", owner).await;
+    let job = app
+        .bulk_import(
+            owner,
+            "text/csv",
+            "account_number,reference,original_balance\nOWNED-2,V,1\n",
+        )
+        .await;
+    json!({
+        "client": clients["data"][0]["id"],
+        "account": imported["account"]["id"],
+        "sub_account": imported["sub_accounts"][0]["id"],
+        "import": job["id"],
+    })
+}
+
+fn without_request_id(mut body: Value, real: &str, unknown: &str) -> Value {
+    body["request_id"] = Value::Null;
+    if let Some(message) = body["message"].as_str() {
+        body["message"] = message.replace(real, "ID").replace(unknown, "ID").into();
+    }
+    body
+}
+
+#[tokio::test]
+async fn every_route_with_an_id_hides_other_organizations_records() {
+    let app = spawn_app().await;
+    let owner = app.org("acme").await;
+    let stranger = app.org("globex").await;
+    let owned = owned_resources(&app, &owner).await;
+    let (_, spec) = crate::helpers::send(app.http.get(format!("{}/openapi.json", app.base))).await;
+    let mut checked = 0;
+    for (path, operations) in spec["paths"].as_object().expect("paths") {
+        if !path.contains("{id}") {
+            continue;
+        }
+        for method in operations.as_object().expect("operations").keys() {
+            let method =
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
+            let (real, unknown) = ids_for(path, &owned);
+            let body = body_for(&method, path);
+            let (status, foreign) = app
+                .call(
+                    method.clone(),
+                    &path.replace("{id}", &real),
+                    &stranger,
+                    body.clone(),
+                )
+                .await;
+            let (unknown_status, missing) = app
+                .call(
+                    method.clone(),
+                    &path.replace("{id}", &unknown),
+                    &stranger,
+                    body,
+                )
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {foreign}");
+            assert_eq!(
+                unknown_status,
+                StatusCode::NOT_FOUND,
+                "{method} {path}: {missing}"
+            );
+            assert_eq!(
+                without_request_id(foreign, &real, &unknown),
+                without_request_id(missing, &real, &unknown),
+                "{method} {path}: a stranger's id must look exactly like an unknown one"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "only {checked} routes checked");
+    // And the owner still sees everything untouched.
+    let (_, account) = app
+        .get(
+            &format!("/v1/accounts/{}", owned["account"].as_str().expect("id")),
+            &owner,
+        )
+        .await;
+    assert_eq!(account["first_name"], "Jane");
+}
+
+#[tokio::test]
+async fn lists_and_filters_show_only_the_callers_records() {
+    let app = spawn_app().await;
+    let owner = app.org("acme").await;
+    let stranger = app.org("globex").await;
+    let owned = owned_resources(&app, &owner).await;
+    for path in [
+        "/v1/accounts",
+        "/v1/clients",
+        "/v1/accounts?account_number=OWNED-1",
+        "/v1/accounts?last_name=Doe",
+    ] {
+        let (status, page) = app.get(path, &stranger).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["total"], 0, "{path}: {page}");
+    }
+    let (_, page) = app
+        .get(
+            &format!(
+                "/v1/accounts?client_id={}",
+                owned["client"].as_str().expect("id")
+            ),
+            &stranger,
+        )
+        .await;
+    assert_eq!(page["total"], 0);
+    // Importing the same account number in another organization makes a separate account.
+    let (status, theirs) = app
+        .post("/v1/import", &stranger, sample_document("OWNED-1"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(theirs["account"]["id"], owned["account"]);
+}
