@@ -187,10 +187,12 @@ async fn serve_answers_and_credentials_can_be_created_while_it_runs() {
     let t = TestDatabase::new().await;
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let _server = Server(
-        quittance(&t, &["serve", "--listen", &listen])
+    let log_path = t.dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server(
+        quittance(&t, &["serve", "--listen", &listen, "--log-format", "json"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn"),
     );
@@ -233,6 +235,34 @@ async fn serve_answers_and_credentials_can_be_created_while_it_runs() {
         .await
         .expect("list");
     assert_eq!(listed.status(), reqwest::StatusCode::OK);
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["route"] == "/v1/accounts")
+        .expect("the request's log line");
+    assert_eq!(
+        (request["method"].as_str(), request["status"].as_u64()),
+        (Some("GET"), Some(200))
+    );
+    assert!(
+        request["request_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("req_"))
+            && request["latency_ms"].is_number()
+    );
+    let access_token = token["access_token"].as_str().expect("token");
+    for secret in [
+        created["client_secret"].as_str().expect("secret"),
+        created["api_key"].as_str().expect("key"),
+        access_token,
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
 }
 
 #[tokio::test]

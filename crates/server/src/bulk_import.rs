@@ -6,8 +6,8 @@
 //! account in its own savepoint (a bad row is rolled back alone, never half-written), and the
 //! job's counters and rejected rows are written in that same transaction, so progress is never
 //! ahead of or behind the data. Consecutive CSV rows of one account are applied as one
-//! document; if that document is refused, its rows are retried one by one so that only the
-//! offending rows are rejected.
+//! document; a refusal concerns the whole account (its currency, its total), so it rejects each
+//! of that account's rows.
 
 use crate::error::ApiError;
 use crate::extract::parse_json;
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 /// Input rows per transaction.
-const CHUNK_ROWS: usize = 2000;
+const CHUNK_ROWS: usize = 20_000;
 /// Most sub-accounts folded into one document from consecutive CSV rows.
 const MAX_ROWS_PER_DOCUMENT: usize = 500;
 
@@ -81,10 +81,11 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// One account's consecutive rows: applied folded together, or one by one if that fails.
+/// One account's consecutive rows, folded into one document.
+#[derive(Clone)]
 struct PendingDocument {
     folded: ImportDocument,
-    rows: Vec<(i64, ImportDocument)>,
+    row_numbers: Vec<i64>,
 }
 
 #[derive(Default)]
@@ -155,12 +156,16 @@ async fn apply_file(
                 break;
             }
         };
-        let (org, job, now) = (org.clone(), id.clone(), clock.now());
-        let cache = std::mem::take(&mut clients);
-        let applied = db
-            .write(move |tx| Box::pin(apply_chunk(tx, org, job, chunk, cache, now)))
-            .await;
-        match applied {
+        let chunk = Arc::new(chunk);
+        // A conflict means another writer created the same account or client meanwhile (two
+        // imports at once on PostgreSQL): the chunk rolled back whole, and a second pass sees
+        // the other writer's rows.
+        let mut outcome =
+            apply_chunk_once(db, org, id, &chunk, std::mem::take(&mut clients), clock).await;
+        if matches!(outcome, Err(StoreError::Conflict(_))) {
+            outcome = apply_chunk_once(db, org, id, &chunk, ClientCache::default(), clock).await;
+        }
+        match outcome {
             Ok((cache, tally)) => {
                 clients = cache;
                 add(&mut total, &tally);
@@ -180,6 +185,19 @@ async fn apply_file(
     }
 }
 
+async fn apply_chunk_once(
+    db: &Db,
+    org: &OrganizationId,
+    id: &ImportId,
+    chunk: &Arc<Chunk>,
+    clients: ClientCache,
+    clock: &dyn Clock,
+) -> Result<(ClientCache, ImportTally), StoreError> {
+    let (org, job, chunk, now) = (org.clone(), id.clone(), chunk.clone(), clock.now());
+    db.write(move |tx| Box::pin(apply_chunk(tx, org, job, chunk, clients, now)))
+        .await
+}
+
 fn add(total: &mut ImportTally, delta: &ImportTally) {
     total.rows_read += delta.rows_read;
     total.rows_rejected += delta.rows_rejected;
@@ -190,35 +208,20 @@ fn add(total: &mut ImportTally, delta: &ImportTally) {
     total.sub_accounts_updated += delta.sub_accounts_updated;
 }
 
-/// Applies one document in its own savepoint; a refusal is rolled back and returned.
-async fn apply_in_savepoint(
+/// Applies one document. A refusal comes before the document writes anything (the contract
+/// of `apply_document`), so no savepoint is needed to undo it; savepoints are costly here
+/// (SQLite copies every page they touch, PostgreSQL opens a subtransaction).
+async fn apply_or_refuse(
     tx: &mut dyn Tx,
     org: &OrganizationId,
     doc: &ImportDocument,
     now: DateTime<Utc>,
     clients: &mut ClientCache,
-) -> Result<Result<imports::DocumentOutcome, (Option<String>, String)>, StoreError> {
-    tx.batch("SAVEPOINT import_document").await?;
-    clients.mark();
+) -> Result<Result<imports::DocumentOutcome, FieldError>, StoreError> {
     match imports::apply_document(tx, org, doc, now, clients).await {
-        Ok(outcome) => {
-            tx.batch("RELEASE SAVEPOINT import_document").await?;
-            Ok(Ok(outcome))
-        }
-        Err(e) => {
-            tx.batch("ROLLBACK TO SAVEPOINT import_document; RELEASE SAVEPOINT import_document")
-                .await?;
-            clients.rollback();
-            match e {
-                ImportError::Field(f) => Ok(Err((Some(f.field), f.message))),
-                ImportError::Store(StoreError::Conflict(_)) => Ok(Err((
-                    None,
-                    "conflicts with a change made at the same time; import the row again"
-                        .to_owned(),
-                ))),
-                ImportError::Store(other) => Err(other),
-            }
-        }
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(ImportError::Field(refusal)) => Ok(Err(refusal)),
+        Err(ImportError::Store(e)) => Err(e),
     }
 }
 
@@ -226,7 +229,7 @@ async fn apply_chunk(
     tx: &mut dyn Tx,
     org: OrganizationId,
     job: ImportId,
-    chunk: Chunk,
+    chunk: Arc<Chunk>,
     mut clients: ClientCache,
     now: DateTime<Utc>,
 ) -> Result<(ClientCache, ImportTally), StoreError> {
@@ -234,30 +237,18 @@ async fn apply_chunk(
         rows_read: chunk.rows_read,
         ..ImportTally::default()
     };
-    let mut rejections = chunk.rejections;
-    for pending in chunk.documents {
-        let rows = i64::try_from(pending.rows.len()).unwrap_or(i64::MAX);
-        match apply_in_savepoint(tx, &org, &pending.folded, now, &mut clients).await? {
+    let mut rejections = chunk.rejections.clone();
+    for pending in &chunk.documents {
+        let rows = i64::try_from(pending.row_numbers.len()).unwrap_or(i64::MAX);
+        match apply_or_refuse(tx, &org, &pending.folded, now, &mut clients).await? {
             Ok(outcome) => tally.add_document(&outcome, rows),
-            Err((field, reason)) if pending.rows.len() == 1 => {
-                rejections.push(Rejection {
-                    row_number: pending.rows[0].0,
-                    field,
-                    reason,
-                });
-            }
-            Err(_) => {
-                // Find the rows at fault: apply the account's rows one at a time.
-                for (row_number, doc) in &pending.rows {
-                    match apply_in_savepoint(tx, &org, doc, now, &mut clients).await? {
-                        Ok(outcome) => tally.add_document(&outcome, 1),
-                        Err((field, reason)) => rejections.push(Rejection {
-                            row_number: *row_number,
-                            field,
-                            reason,
-                        }),
-                    }
-                }
+            // A refusal concerns the whole account, so it applies to each of its rows.
+            Err(refusal) => {
+                rejections.extend(pending.row_numbers.iter().map(|row_number| Rejection {
+                    row_number: *row_number,
+                    field: Some(refusal.field.clone()),
+                    reason: refusal.message.clone(),
+                }))
             }
         }
     }
@@ -277,13 +268,15 @@ fn push_row(
 ) -> bool {
     chunk.rows_read += 1;
     match chunk.documents.last_mut() {
-        Some(last) if last.rows.len() < MAX_ROWS_PER_DOCUMENT && last.folded.can_absorb(&doc) => {
-            last.folded.absorb(doc.clone());
-            last.rows.push((row_number, doc));
+        Some(last)
+            if last.row_numbers.len() < MAX_ROWS_PER_DOCUMENT && last.folded.can_absorb(&doc) =>
+        {
+            last.folded.absorb(doc);
+            last.row_numbers.push(row_number);
         }
         _ => chunk.documents.push(PendingDocument {
-            folded: doc.clone(),
-            rows: vec![(row_number, doc)],
+            folded: doc,
+            row_numbers: vec![row_number],
         }),
     }
     flush_if_full(chunk, sender)
@@ -308,7 +301,7 @@ fn flush_if_full(chunk: &mut Chunk, sender: &mpsc::Sender<Result<Chunk, String>>
     let held = chunk.documents.pop();
     let held_rows = held
         .as_ref()
-        .map_or(0, |d| i64::try_from(d.rows.len()).unwrap_or(0));
+        .map_or(0, |d| i64::try_from(d.row_numbers.len()).unwrap_or(0));
     let mut full = std::mem::take(chunk);
     full.rows_read -= held_rows;
     let sent = sender.blocking_send(Ok(full)).is_ok();

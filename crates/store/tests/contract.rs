@@ -643,3 +643,94 @@ async fn migrating_twice_applies_nothing_the_second_time() {
     );
     t.db.ping().await.expect("ping");
 }
+
+#[tokio::test]
+async fn housekeeping_purges_expired_tokens_and_fails_stalled_imports_only() {
+    let t = TestDatabase::new().await;
+    let org = organization(&t, "acme").await;
+    let cred = access::NewCredential {
+        id: CredentialId::generate(),
+        client_id: "qc_h".into(),
+        client_secret_hash: "h".into(),
+        api_key_hash: "k".into(),
+        api_key_hint: "qk_".into(),
+    };
+    let (o, c) = (org.clone(), cred.clone());
+    t.db.write(move |tx| {
+        Box::pin(async move {
+            access::insert_credential(tx, &o, &c, now()).await?;
+            access::insert_token(
+                tx,
+                &c.id,
+                "old",
+                now(),
+                now() + chrono::Duration::minutes(5),
+            )
+            .await?;
+            access::insert_token(tx, &c.id, "new", now(), now() + chrono::Duration::hours(2)).await
+        })
+    })
+    .await
+    .expect("tokens");
+    let later = now() + chrono::Duration::hours(1);
+    let purged =
+        t.db.write(move |tx| Box::pin(access::purge_expired_tokens(tx, later)))
+            .await
+            .expect("purge");
+    assert_eq!(purged, 1);
+    assert!(
+        t.db.read(move |tx| Box::pin(access::authenticate_token(tx, "new", later)))
+            .await
+            .expect("read")
+            .is_some()
+    );
+
+    use quittance_domain::ids::ImportId;
+    use quittance_domain::import::{ImportFormat, ImportStatus};
+    let (stalled, fresh) = (ImportId::generate(), ImportId::generate());
+    let (o, s, f) = (org.clone(), stalled.clone(), fresh.clone());
+    t.db.write(move |tx| {
+        Box::pin(async move {
+            imports::insert_import(tx, &o, &s, ImportFormat::Csv, now()).await?;
+            imports::insert_import(
+                tx,
+                &o,
+                &f,
+                ImportFormat::Csv,
+                now() + chrono::Duration::minutes(9),
+            )
+            .await
+        })
+    })
+    .await
+    .expect("jobs");
+    let sweep_at = now() + chrono::Duration::minutes(10);
+    let failed =
+        t.db.write(move |tx| {
+            Box::pin(imports::fail_interrupted_imports(
+                tx,
+                sweep_at - chrono::Duration::minutes(5),
+                sweep_at,
+            ))
+        })
+        .await
+        .expect("sweep");
+    assert_eq!(failed, 1, "only the job silent for more than five minutes");
+    let (o, s, f) = (org.clone(), stalled.clone(), fresh.clone());
+    let (a, b) =
+        t.db.read(move |tx| {
+            Box::pin(async move {
+                Ok::<_, StoreError>((
+                    imports::get_import(tx, &o, &s).await?,
+                    imports::get_import(tx, &o, &f).await?,
+                ))
+            })
+        })
+        .await
+        .expect("read");
+    assert_eq!(
+        (a.status, b.status),
+        (ImportStatus::Failed, ImportStatus::Running)
+    );
+    assert!(a.error.is_some_and(|e| e.contains("idempotent")));
+}

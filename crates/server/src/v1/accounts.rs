@@ -558,8 +558,18 @@ pub async fn create_sub_account(
     Ok((StatusCode::CREATED, Json(sub.into())))
 }
 
-fn sub_account_id(id: &str) -> ApiResult<SubAccountId> {
-    SubAccountId::parse(id).ok_or_else(|| ApiError::not_found("sub-account", id))
+async fn load_sub_account(
+    state: &AppState,
+    org: &OrganizationId,
+    id: &str,
+) -> ApiResult<SubAccount> {
+    let org = org.clone();
+    let sub = SubAccountId::parse(id).ok_or_else(|| ApiError::not_found("sub-account", id))?;
+    state
+        .db
+        .read(move |tx| Box::pin(async move { store::get_sub_account(tx, &org, &sub).await }))
+        .await
+        .or_not_found("sub-account", id)
 }
 
 /// Retrieve a sub-account.
@@ -570,13 +580,11 @@ pub async fn retrieve_sub_account(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SubAccountResponse>> {
-    let (org, sub) = (caller.organization().clone(), sub_account_id(&id)?);
-    let found = state
-        .db
-        .read(move |tx| Box::pin(async move { store::get_sub_account(tx, &org, &sub).await }))
-        .await
-        .or_not_found("sub-account", &id)?;
-    Ok(Json(found.into()))
+    Ok(Json(
+        load_sub_account(&state, caller.organization(), &id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Only the fields sent change; `null` clears an optional field. Balances move through
@@ -609,12 +617,7 @@ pub async fn update_sub_account(
     Path(id): Path<String>,
     AppJson(req): AppJson<UpdateSubAccountRequest>,
 ) -> ApiResult<Json<SubAccountResponse>> {
-    let (org, sub_id) = (caller.organization().clone(), sub_account_id(&id)?);
-    let current = state
-        .db
-        .read(move |tx| Box::pin(async move { store::get_sub_account(tx, &org, &sub_id).await }))
-        .await
-        .or_not_found("sub-account", &id)?;
+    let current = load_sub_account(&state, caller.organization(), &id).await?;
     let mut updated = current.clone();
     if let Some(reference) = &req.reference {
         updated.reference = required_text("reference", reference, MAX_KEY)?;

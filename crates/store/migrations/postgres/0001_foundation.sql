@@ -93,7 +93,7 @@ CREATE TABLE sub_accounts (
     updated_at BIGINT NOT NULL,
     UNIQUE (account_id, reference)
 );
-CREATE INDEX sub_accounts_by_client ON sub_accounts (organization_id, client_id, account_id);
+CREATE INDEX sub_accounts_by_client ON sub_accounts (client_id, account_id);
 
 CREATE TABLE imports (
     id TEXT PRIMARY KEY,

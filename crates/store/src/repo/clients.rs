@@ -5,9 +5,14 @@ use crate::{Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{ClientId, OrganizationId};
 use quittance_domain::receivables::{Client, ClientStatus};
+use std::sync::LazyLock;
 
 const COLUMNS: &str =
     "id, organization_id, client_number, name, email, phone, status, created_at, updated_at";
+
+static FIND_BY_NUMBER: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {COLUMNS} FROM clients WHERE organization_id = $1 AND client_number = $2")
+});
 
 fn decode(row: &Row) -> Result<Client, StoreError> {
     let id = row.str(0)?;
@@ -66,14 +71,11 @@ pub async fn find_client_by_number(
     org: &OrganizationId,
     number: &str,
 ) -> Result<Option<Client>, StoreError> {
-    tx.query_opt(
-        &format!("SELECT {COLUMNS} FROM clients WHERE organization_id = $1 AND client_number = $2"),
-        &params![org.as_str(), number],
-    )
-    .await?
-    .as_ref()
-    .map(decode)
-    .transpose()
+    tx.query_opt(&FIND_BY_NUMBER, &params![org.as_str(), number])
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
 }
 
 pub async fn list_clients(

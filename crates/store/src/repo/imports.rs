@@ -9,7 +9,6 @@ use super::clients::{find_client_by_number, insert_client};
 use super::{decode_enum, instant, micros, opt_instant};
 use crate::{Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
-use quittance_domain::FieldError;
 use quittance_domain::ids::{AccountId, ClientId, ImportId, OrganizationId, SubAccountId};
 use quittance_domain::import::{
     ClientRef, ImportDocument, ImportFormat, ImportStatus, SubAccountImport,
@@ -17,6 +16,7 @@ use quittance_domain::import::{
 use quittance_domain::receivables::{
     Account, AccountStatus, Client, ClientStatus, SubAccount, SubAccountStatus,
 };
+use quittance_domain::{FieldError, MinorUnits};
 use std::collections::HashMap;
 
 /// Why a document was not applied: a rule about the stored data, or the database.
@@ -63,25 +63,11 @@ impl DocumentOutcome {
     }
 }
 
-/// Client ids looked up or created by number during one import. Entries created by a document
-/// that is then rolled back must be forgotten: call [`ClientCache::rollback`].
+/// Client ids looked up or created by number during one import (valid for one transaction
+/// and the ones after it; start afresh after a rollback).
 #[derive(Debug, Default)]
 pub struct ClientCache {
     known: HashMap<String, ClientId>,
-    created_since_mark: Vec<String>,
-}
-
-impl ClientCache {
-    /// Starts a document: later `rollback` forgets what it creates.
-    pub fn mark(&mut self) {
-        self.created_since_mark.clear();
-    }
-
-    pub fn rollback(&mut self) {
-        for number in self.created_since_mark.drain(..) {
-            self.known.remove(&number);
-        }
-    }
 }
 
 async fn resolve_client(
@@ -112,7 +98,6 @@ async fn resolve_client(
                 updated_at: now,
             };
             insert_client(tx, &created).await?;
-            cache.created_since_mark.push(client.client_number.clone());
             created.id
         }
     };
@@ -121,8 +106,11 @@ async fn resolve_client(
 }
 
 /// Creates or updates the document's account and sub-accounts. Applying the same document
-/// again writes nothing and reports every part `Unchanged`. Run it inside a savepoint (or its
-/// own transaction): an error leaves partial writes for the caller to roll back.
+/// again writes nothing and reports every part `Unchanged`.
+///
+/// A refusal (`ImportError::Field`) concerns the whole account (its currency, its total) and is
+/// decided before anything is written, so the caller may go on in the same transaction. A
+/// `Store` error may leave partial writes: roll back.
 pub async fn apply_document(
     tx: &mut dyn Tx,
     org: &OrganizationId,
@@ -133,6 +121,18 @@ pub async fn apply_document(
     let existing = find_account_by_number(tx, org, &doc.account_number).await?;
     let (account, account_change) = match existing {
         None => {
+            // A new account's sub-accounts are all new: its balance is known before any write.
+            let mut balance = MinorUnits::ZERO;
+            for sub in &doc.sub_accounts {
+                balance = balance
+                    .checked_add(sub.balance.unwrap_or(sub.original_balance))
+                    .map_err(|_| {
+                        FieldError::new(
+                            "sub_accounts",
+                            "the balances add up to more than an account can hold",
+                        )
+                    })?;
+            }
             let account = Account {
                 id: AccountId::generate(),
                 organization_id: org.clone(),
@@ -140,7 +140,7 @@ pub async fn apply_document(
                 status: doc.status.unwrap_or(AccountStatus::Active),
                 holder: doc.holder.clone(),
                 currency: doc.currency,
-                balance: quittance_domain::MinorUnits::ZERO,
+                balance,
                 created_at: now,
                 updated_at: now,
             };
@@ -172,34 +172,29 @@ pub async fn apply_document(
         }
     };
     let mut sub_accounts = Vec::with_capacity(doc.sub_accounts.len());
-    for (index, input) in doc.sub_accounts.iter().enumerate() {
-        let outcome = apply_sub_account(
-            tx,
-            &account,
-            account_change == Change::Created,
-            input,
-            now,
-            clients,
-        )
-        .await
-        .map_err(|e| match e {
-            ImportError::Field(f) => {
-                ImportError::Field(f.within(&format!("sub_accounts[{index}]")))
-            }
-            other => other,
-        })?;
-        sub_accounts.push(outcome);
+    for input in &doc.sub_accounts {
+        sub_accounts.push(
+            apply_sub_account(
+                tx,
+                &account,
+                account_change == Change::Created,
+                input,
+                now,
+                clients,
+            )
+            .await?,
+        );
     }
     let outcome = DocumentOutcome {
         account_id: account.id.clone(),
         account: account_change,
         sub_accounts,
     };
-    if outcome
+    let changed_sub_accounts = outcome
         .sub_accounts
         .iter()
-        .any(|(_, c)| *c != Change::Unchanged)
-    {
+        .any(|(_, c)| *c != Change::Unchanged);
+    if account_change != Change::Created && changed_sub_accounts {
         recompute_balance(tx, &account.id, now).await?;
     }
     Ok(outcome)
@@ -212,7 +207,7 @@ async fn apply_sub_account(
     input: &SubAccountImport,
     now: DateTime<Utc>,
     clients: &mut ClientCache,
-) -> Result<(SubAccountId, Change), ImportError> {
+) -> Result<(SubAccountId, Change), StoreError> {
     let client_id = match &input.client {
         Some(client) => {
             Some(resolve_client(tx, &account.organization_id, client, now, clients).await?)
