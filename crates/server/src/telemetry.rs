@@ -9,11 +9,13 @@ use crate::error::{ApiError, ErrorCause, ErrorClass};
 use crate::extract::is_json;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -57,7 +59,20 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map_or("(unmatched)", |m| m.as_str())
         .to_owned();
-    let mut response = REQUEST_ID.scope(request_id.clone(), next.run(req)).await;
+    // A panicking handler still answers: a 500 in the error shape, its cause in the log.
+    let served = AssertUnwindSafe(REQUEST_ID.scope(request_id.clone(), next.run(req)))
+        .catch_unwind()
+        .await;
+    let mut response = served.unwrap_or_else(|panic| {
+        let cause = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a handler panicked".to_owned());
+        REQUEST_ID.sync_scope(request_id.clone(), || {
+            ApiError::internal(format!("panic: {cause}")).into_response()
+        })
+    });
     let status = response.status();
     if (status.is_client_error() || status.is_server_error()) && !is_json(response.headers()) {
         let shaped = REQUEST_ID.sync_scope(request_id.clone(), || {
@@ -78,6 +93,15 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    // API answers hold account data and credentials: never cached, never sniffed.
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     let latency = started.elapsed();
     let latency_ms = latency.as_secs_f64() * 1000.0;
     let status_code = status.as_u16();

@@ -150,3 +150,50 @@ async fn a_callers_request_id_is_echoed_and_ours_is_made_otherwise() {
     );
     assert_eq!(StatusCode::NOT_FOUND.as_u16(), body["code"]);
 }
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_in_the_error_shape_without_its_message() {
+    let app = spawn_app().await;
+    // The production middleware in front of a handler that panics.
+    let router = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(boom),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            app.state.clone(),
+            quittance_server::telemetry::observe,
+        ))
+        .with_state(app.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (status, body) = send(app.http.get(format!("http://{addr}/boom"))).await;
+    assert_error(status, &body, "InternalServerError", 500);
+    assert!(!body.to_string().contains("secret internals"));
+}
+
+#[tokio::test]
+async fn answers_are_never_cached_or_sniffed() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    for path in ["/v1/accounts", "/v1/nope"] {
+        let response = app
+            .request(Method::GET, path, &org)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+}
+
+async fn boom() -> &'static str {
+    panic!("secret internals")
+}
