@@ -53,7 +53,7 @@ impl SecretHasher {
             return Self::from_hex(key);
         }
         let path = data_dir.join(HASH_KEY_FILE);
-        std::fs::create_dir_all(data_dir)
+        quittance_store::create_private_dir(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let created = {
             use std::io::Write as _;

@@ -145,6 +145,16 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// Creates `dir` and its missing parents readable by their owner only (0700). An existing
+/// directory keeps its mode.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub enum Db {

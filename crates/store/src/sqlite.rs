@@ -68,7 +68,7 @@ fn open_connection(
 impl SqliteDb {
     pub fn open(path: &Path) -> Result<SqliteDb, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            crate::create_private_dir(parent).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
@@ -79,6 +79,14 @@ impl SqliteDb {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             65_536,
         )?;
+        // Account holders' data lives here: owner-only, and SQLite gives the -wal and -shm
+        // files the database file's mode.
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| StoreError::Unavailable(format!("cannot restrict {}: {e}", path.display())),
+            )?;
+        }
         // Durable commits: WAL with a full fsync at each (group) commit.
         // Wide text keys (prefixed ids, organization first in every index) fit better in 8 KiB
         // pages: fewer B-tree levels and splits. It only takes effect on a new database.

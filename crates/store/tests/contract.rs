@@ -734,3 +734,25 @@ async fn housekeeping_purges_expired_tokens_and_fails_stalled_imports_only() {
     );
     assert!(a.error.is_some_and(|e| e.contains("idempotent")));
 }
+
+#[tokio::test]
+async fn a_new_sqlite_data_directory_and_database_are_owner_only() {
+    use quittance_store::{DatabaseLocation, Db, SQLITE_FILE_NAME};
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = tempfile::tempdir().expect("dir");
+    let data = root.path().join("quittance-data");
+    let db = Db::open(&DatabaseLocation::Sqlite(data.join(SQLITE_FILE_NAME)))
+        .await
+        .expect("open");
+    quittance_store::migrate(&db).await.expect("migrate");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join(SQLITE_FILE_NAME)), 0o600);
+    assert_eq!(
+        mode(&data.join("quittance.db-wal")),
+        0o600,
+        "SQLite gives the WAL the database's mode"
+    );
+    db.close().await;
+}

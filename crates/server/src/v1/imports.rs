@@ -188,8 +188,7 @@ pub async fn create(
     let id = ImportId::generate();
     let path = spool_path(&state.config.data_dir, &id, format);
     if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
+        quittance_store::create_private_dir(dir)
             .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", dir.display())))?;
     }
     match spool(req.into_body(), &path, state.config.max_import_bytes).await {

@@ -156,10 +156,7 @@ async fn a_panicking_handler_answers_500_in_the_error_shape_without_its_message(
     let app = spawn_app().await;
     // The production middleware in front of a handler that panics.
     let router = axum::Router::new()
-        .route(
-            "/boom",
-            axum::routing::get(boom),
-        )
+        .route("/boom", axum::routing::get(boom))
         .layer(axum::middleware::from_fn_with_state(
             app.state.clone(),
             quittance_server::telemetry::observe,
