@@ -77,15 +77,78 @@ impl Modify for Security {
     }
 }
 
+/// Documents on every operation the error answers any request can get, all in the
+/// `ErrorBody` shape: malformed input, authentication, the portal header, bodies too large or
+/// of the wrong type, and server or database failure.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let authenticated = path.starts_with("/v1/");
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let has_body = operation.request_body.is_some();
+                let mut add = |code: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                if authenticated || has_body {
+                    add(
+                        "400",
+                        "Malformed JSON or query, or a field of the wrong type (`param` names it)",
+                    );
+                }
+                if authenticated {
+                    add("401", "Missing, wrong, expired or revoked credentials");
+                    add("403", "X-IC-intelligent-portal names another organization");
+                }
+                if has_body {
+                    add("413", "The body is larger than the configured limit");
+                    add("415", "The body's content type is not accepted here");
+                }
+                add(
+                    "500",
+                    "Something went wrong on our side; quote the request_id",
+                );
+                add("503", "The database cannot be reached");
+            }
+        }
+    }
+}
+
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .merge(v1::routes())
         .split_for_parts();
+    // After the routes are in: the modifier walks every operation.
+    CommonErrors.modify(&mut openapi);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(state.config.max_json_body_bytes))

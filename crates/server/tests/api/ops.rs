@@ -95,6 +95,30 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served() {
         "every documented operation is listed in this test"
     );
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+    // Every /v1 operation documents the errors any request can get, in the error shape.
+    for (path, operations) in spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/"))
+    {
+        for (method, operation) in operations.as_object().expect("operations") {
+            for code in ["400", "401", "403", "500", "503"] {
+                let schema =
+                    &operation["responses"][code]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/ErrorBody",
+                    "{method} {path} {code}"
+                );
+            }
+            let has_body = operation["requestBody"].is_object();
+            assert_eq!(
+                operation["responses"]["415"].is_object(),
+                has_body,
+                "{method} {path} 415"
+            );
+        }
+    }
 
     let page = app
         .http
