@@ -103,3 +103,38 @@ mod tests {
         );
     }
 }
+
+typed_id!(
+    /// An event in the event log. The ISO Amp face shows the same id as a bare UUID.
+    EventId,
+    "evt"
+);
+
+impl EventId {
+    /// The UUID inside, as the ISO Amp face writes it (`680adba7-d2a8-…`).
+    pub fn uuid(&self) -> Uuid {
+        // A parsed or generated id always holds 32 hex digits after its prefix.
+        Uuid::try_parse(&self.0[Self::PREFIX.len() + 1..]).unwrap_or_default()
+    }
+
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(format!("{}_{}", Self::PREFIX, uuid.simple()))
+    }
+}
+
+#[cfg(test)]
+mod event_id_tests {
+    use super::*;
+
+    #[test]
+    fn an_event_id_and_its_uuid_convert_both_ways() {
+        let id = EventId::generate();
+        let uuid = id.uuid();
+        assert_ne!(uuid, Uuid::nil());
+        assert_eq!(EventId::from_uuid(uuid), id);
+        assert_eq!(
+            uuid.hyphenated().to_string().replace('-', ""),
+            id.as_str()["evt_".len()..]
+        );
+    }
+}

@@ -30,6 +30,7 @@ macro_rules! status_enum {
 }
 
 pub mod clock;
+pub mod events;
 pub mod field;
 pub mod ids;
 pub mod import;

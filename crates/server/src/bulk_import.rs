@@ -241,7 +241,12 @@ async fn apply_chunk(
     for pending in &chunk.documents {
         let rows = i64::try_from(pending.row_numbers.len()).unwrap_or(i64::MAX);
         match apply_or_refuse(tx, &org, &pending.folded, now, &mut clients).await? {
-            Ok(outcome) => tally.add_document(&outcome, rows),
+            Ok(outcome) => {
+                if outcome.changes_an_existing_account() {
+                    crate::events::account_changed(tx, &org, &outcome.account_id, now).await?;
+                }
+                tally.add_document(&outcome, rows);
+            }
             // A refusal concerns the whole account, so it applies to each of its rows.
             Err(refusal) => {
                 rejections.extend(pending.row_numbers.iter().map(|row_number| Rejection {

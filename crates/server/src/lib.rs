@@ -5,7 +5,9 @@ pub mod auth;
 pub mod bulk_import;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
+pub mod isoamp;
 pub mod ops;
 pub mod state;
 pub mod telemetry;
@@ -42,6 +44,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "accounts", description = "Master accounts: a patient or debtor"),
         (name = "sub-accounts", description = "One visit or one debt"),
         (name = "import", description = "Creating and updating accounts, one at a time or in bulk"),
+        (name = "events", description = "The event log: every change, recorded with it"),
+        (name = "iso-amp", description = "The ISO Amp face (seed 001), exactly as its documentation prints it"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]
@@ -97,7 +101,7 @@ impl Modify for CommonErrors {
                 .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let authenticated = path.starts_with("/v1/");
+            let authenticated = path.starts_with("/v1/") || path.starts_with("/api/");
             let operations = [
                 &mut item.get,
                 &mut item.post,
@@ -146,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .merge(v1::routes())
+        .merge(isoamp::routes())
         .split_for_parts();
     // After the routes are in: the modifier walks every operation.
     CommonErrors.modify(&mut openapi);

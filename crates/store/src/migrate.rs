@@ -4,12 +4,20 @@
 use crate::{Backend, Db, StoreError, Tx, params};
 
 /// `(version, name, SQLite text, PostgreSQL text)`, in order.
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "0002_events",
+        include_str!("../migrations/sqlite/0002_events.sql"),
+        include_str!("../migrations/postgres/0002_events.sql"),
+    ),
+];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database
 /// migrated by a newer Quittance.

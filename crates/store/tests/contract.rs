@@ -756,3 +756,84 @@ async fn a_new_sqlite_data_directory_and_database_are_owner_only() {
     );
     db.close().await;
 }
+
+#[tokio::test]
+async fn events_are_listed_oldest_first_with_a_cursor_and_filters() {
+    use quittance_domain::events::EventType;
+    use quittance_store::repo::events::{self, EventFilter};
+    let t = TestDatabase::new().await;
+    let org = organization(&t, "acme").await;
+    let other = organization(&t, "globex").await;
+    let (o, x) = (org.clone(), other.clone());
+    t.db.write(move |tx| {
+        Box::pin(async move {
+            for minute in 0..5 {
+                let kind = if minute == 4 {
+                    EventType::MasterAccountDeleted
+                } else {
+                    EventType::MasterAccountChanged
+                };
+                events::insert_event(
+                    tx,
+                    &o,
+                    kind,
+                    &format!(r#"{{"n":{minute}}}"#),
+                    now() + chrono::Duration::minutes(minute),
+                )
+                .await?;
+            }
+            events::insert_event(tx, &x, EventType::MasterAccountChanged, "{}", now())
+                .await
+                .map(drop)
+        })
+    })
+    .await
+    .expect("events");
+    let list = |filter: EventFilter, limit: i64| {
+        let (db, org) = (t.db.clone(), org.clone());
+        async move {
+            db.read(move |tx| {
+                Box::pin(async move { events::list_events(tx, &org, &filter, limit).await })
+            })
+            .await
+            .expect("list")
+        }
+    };
+    let (first, more) = list(EventFilter::default(), 3).await;
+    assert_eq!(
+        (first.len(), more),
+        (3, true),
+        "another organization's event is not listed"
+    );
+    assert_eq!(first[0].data, r#"{"n":0}"#);
+    let (rest, more) = list(
+        EventFilter {
+            after: Some(first[2].id.clone()),
+            ..EventFilter::default()
+        },
+        3,
+    )
+    .await;
+    assert_eq!((rest.len(), more), (2, false));
+    assert_eq!(rest[0].data, r#"{"n":3}"#);
+    let (deleted, _) = list(
+        EventFilter {
+            event_type: Some(EventType::MasterAccountDeleted),
+            ..EventFilter::default()
+        },
+        10,
+    )
+    .await;
+    assert_eq!(deleted.len(), 1);
+    let window = EventFilter {
+        since: Some(now() + chrono::Duration::minutes(1)),
+        until: Some(now() + chrono::Duration::minutes(2)),
+        ..EventFilter::default()
+    };
+    assert_eq!(list(window, 10).await.0.len(), 2);
+    let (o, id) = (other.clone(), first[0].id.clone());
+    let foreign =
+        t.db.read(move |tx| Box::pin(async move { events::get_event(tx, &o, &id).await }))
+            .await;
+    assert!(matches!(foreign, Err(StoreError::NotFound)));
+}

@@ -5,6 +5,7 @@
 use super::{ListPage, date, datetime};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::events;
 use crate::extract::{AppJson, AppQuery, page};
 use crate::state::AppState;
 use crate::wire::{Amount, AmountText, nullable};
@@ -13,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use quittance_domain::FieldError;
+use quittance_domain::events::EventType;
 use quittance_domain::ids::{AccountId, ClientId, OrganizationId, SubAccountId};
 use quittance_domain::receivables::{
     Account, AccountStatus, MAX_KEY, MAX_TEXT, SubAccount, SubAccountStatus, non_negative_amount,
@@ -353,7 +355,21 @@ pub async fn update(
     let stored = updated.clone();
     match state
         .db
-        .write(move |tx| Box::pin(async move { store::update_account(tx, &stored, now).await }))
+        .write(move |tx| {
+            Box::pin(async move {
+                store::update_account(tx, &stored, now).await?;
+                let org = stored.organization_id.clone();
+                events::record(
+                    tx,
+                    &org,
+                    EventType::MasterAccountChanged,
+                    &AccountResponse::from(stored),
+                    now,
+                )
+                .await?;
+                Ok(())
+            })
+        })
         .await
     {
         Err(StoreError::Conflict(_)) => Err(account_number_taken(&updated.account_number)),
@@ -378,10 +394,28 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeletedResponse>> {
-    let (org, account) = (caller.organization().clone(), account_id(&id)?);
+    let (org, account, now) = (
+        caller.organization().clone(),
+        account_id(&id)?,
+        state.clock.now(),
+    );
     state
         .db
-        .write(move |tx| Box::pin(async move { store::delete_account(tx, &org, &account).await }))
+        .write(move |tx| {
+            Box::pin(async move {
+                let deleted = store::get_account(tx, &org, &account).await?;
+                store::delete_account(tx, &org, &account).await?;
+                events::record(
+                    tx,
+                    &org,
+                    EventType::MasterAccountDeleted,
+                    &AccountResponse::from(deleted),
+                    now,
+                )
+                .await?;
+                Ok::<_, StoreError>(())
+            })
+        })
         .await
         .or_not_found("account", &id)?;
     Ok(Json(DeletedResponse { id, deleted: true }))
@@ -550,6 +584,8 @@ pub async fn create_sub_account(
                 }
                 store::insert_sub_account(tx, &stored).await?;
                 store::recompute_balance(tx, &stored.account_id, now).await?;
+                events::account_changed(tx, &stored.organization_id, &stored.account_id, now)
+                    .await?;
                 Ok::<_, SubAccountWriteError>(())
             })
         })
@@ -660,6 +696,8 @@ pub async fn update_sub_account(
                     check_client(tx, &stored.organization_id, client).await?;
                 }
                 store::update_sub_account(tx, &stored, now).await?;
+                events::account_changed(tx, &stored.organization_id, &stored.account_id, now)
+                    .await?;
                 Ok::<_, SubAccountWriteError>(())
             })
         })

@@ -7,6 +7,7 @@
 use super::accounts::{AccountResponse, AddressBody, SubAccountResponse};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
+use crate::events;
 use crate::extract::AppJson;
 use crate::state::AppState;
 use crate::wire::AmountText;
@@ -14,6 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use quittance_domain::FieldError;
+use quittance_domain::events::EventType;
 use quittance_domain::import::{ClientRef, ImportDocument, SubAccountImport};
 use quittance_domain::receivables::{
     AccountHolder, AccountStatus, Address, MAX_KEY, MAX_TEXT, SubAccountStatus, currency_or_usd,
@@ -231,6 +233,10 @@ pub async fn import(
                 let outcome =
                     apply_document(tx, &org, &doc, now, &mut ClientCache::default()).await?;
                 let account = get_account(tx, &org, &outcome.account_id).await?;
+                if outcome.changes_an_existing_account() {
+                    let data = AccountResponse::from(account.clone());
+                    events::record(tx, &org, EventType::MasterAccountChanged, &data, now).await?;
+                }
                 let mut subs = Vec::with_capacity(outcome.sub_accounts.len());
                 for (id, _) in &outcome.sub_accounts {
                     subs.push(get_sub_account(tx, &org, id).await?);

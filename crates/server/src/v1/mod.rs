@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod clients;
+pub mod events;
 pub mod import;
 pub mod imports;
 
@@ -34,6 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(import::import))
         .routes(routes!(imports::create))
         .routes(routes!(imports::retrieve))
+        .routes(routes!(events::list))
+        .routes(routes!(events::retrieve))
 }
 
 /// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.

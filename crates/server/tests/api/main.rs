@@ -5,6 +5,7 @@ mod auth;
 mod bulk_import;
 mod clients;
 mod errors;
+mod events;
 mod helpers;
 mod import;
 mod ops;

@@ -29,6 +29,13 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         "sub_account"
     } else if path.starts_with("/v1/imports/") {
         "import"
+    } else if path.starts_with("/v1/events/") {
+        "event"
+    } else if path.starts_with("/api/events/") {
+        return (
+            owned["iso_event"].as_str().expect("uuid").to_owned(),
+            "00000000-0000-0000-0000-000000000000".to_owned(),
+        );
     } else {
         panic!("no resource known for {path}: add the new route to the tenancy test")
     };
@@ -47,11 +54,26 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
             "account_number,reference,original_balance\nOWNED-2,V,1\n",
         )
         .await;
+    let account = imported["account"]["id"].as_str().expect("id");
+    assert_eq!(
+        app.patch(
+            &format!("/v1/accounts/{account}"),
+            owner,
+            json!({"phone": "555-0199"})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let (_, events) = app.get("/v1/events", owner).await;
+    let (_, iso) = app.get("/api/events", owner).await;
     json!({
         "client": clients["data"][0]["id"],
         "account": imported["account"]["id"],
         "sub_account": imported["sub_accounts"][0]["id"],
         "import": job["id"],
+        "event": events["data"][0]["id"],
+        "iso_event": iso["data"][0]["id"],
     })
 }
 
@@ -119,6 +141,7 @@ async fn every_route_with_an_id_hides_other_organizations_records() {
         )
         .await;
     assert_eq!(account["first_name"], "Jane");
+    assert_eq!(account["phone"], "555-0199");
 }
 
 #[tokio::test]
@@ -136,6 +159,14 @@ async fn lists_and_filters_show_only_the_callers_records() {
         let (status, page) = app.get(path, &stranger).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(page["total"], 0, "{path}: {page}");
+    }
+    for path in ["/v1/events", "/api/events"] {
+        let (status, page) = app.get(path, &stranger).await;
+        assert_eq!(
+            (status, &page["data"]),
+            (StatusCode::OK, &json!([])),
+            "{path}"
+        );
     }
     let (_, page) = app
         .get(

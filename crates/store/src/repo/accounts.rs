@@ -174,33 +174,28 @@ pub async fn list_accounts(
     filter: &AccountFilter,
     page: PageRequest,
 ) -> Result<Paged<Account>, StoreError> {
-    let mut conditions = vec!["organization_id = $1".to_owned()];
-    let mut args = vec![Param::from(org.as_str())];
-    let mut add = |condition: &str, value: Param| {
-        args.push(value);
-        conditions.push(condition.replace('?', &format!("${}", args.len())));
-    };
+    let mut w = super::Conditions::new("organization_id = ?", org.as_str().into());
     if let Some(number) = &filter.account_number {
-        add("account_number = ?", number.into());
+        w.and("account_number = ?", number.into());
     }
     if let Some(last_name) = &filter.last_name {
-        add("lower(last_name) = lower(?)", last_name.into());
+        w.and("lower(last_name) = lower(?)", last_name.into());
     }
     if let Some(client) = &filter.client_id {
-        add(
+        w.and(
             "id IN (SELECT s.account_id FROM sub_accounts s WHERE s.client_id = ?)",
             client.as_str().into(),
         );
     }
     if let Some(status) = filter.status {
-        add("status = ?", status.as_str().into());
+        w.and("status = ?", status.as_str().into());
     }
-    let filtered = args.len() > 1;
-    let where_clause = conditions.join(" AND ");
+    let filtered = w.args.len() > 1;
+    let where_clause = w.sql();
     let total = if filtered {
         tx.query_one(
             &format!("SELECT COUNT(*) FROM accounts WHERE {where_clause}"),
-            &args,
+            &w.args,
         )
         .await?
         .i64(0)?
@@ -213,20 +208,18 @@ pub async fn list_accounts(
         .await?
         .i64(0)?
     };
-    let limit_at = args.len() + 1;
-    args.push(page.per_page.into());
-    args.push(page.offset().into());
+    let limit_at = w.bind(page.per_page.into());
+    let offset_at = w.bind(page.offset().into());
     // Skip over ids in the index alone, then read only the page's rows: an OFFSET over whole
     // rows would fetch every skipped row (page 1,000 is 49,950 of them).
     let rows = tx
         .query(
             &format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN
-                   (SELECT id FROM accounts WHERE {where_clause} ORDER BY id LIMIT ${limit_at} OFFSET ${})
-                 ORDER BY id",
-                limit_at + 1
+                   (SELECT id FROM accounts WHERE {where_clause} ORDER BY id LIMIT {limit_at} OFFSET {offset_at})
+                 ORDER BY id"
             ),
-            &args,
+            &w.args,
         )
         .await?;
     Ok(Paged {

@@ -53,6 +53,12 @@ impl DocumentOutcome {
                 .all(|(_, c)| *c == Change::Unchanged)
     }
 
+    /// An account that existed before was changed (its data or its sub-accounts): the case
+    /// for a `master_account.changed` event. A new account has no such event.
+    pub fn changes_an_existing_account(&self) -> bool {
+        self.account != Change::Created && !self.is_unchanged()
+    }
+
     pub fn sub_accounts_with(&self, change: Change) -> i64 {
         let n = self
             .sub_accounts

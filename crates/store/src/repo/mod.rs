@@ -5,11 +5,45 @@
 pub mod access;
 pub mod accounts;
 pub mod clients;
+pub mod events;
 pub mod imports;
 
-use crate::{Row, StoreError};
+use crate::{Param, Row, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use quittance_domain::clock::{from_micros, to_micros};
+
+/// A `WHERE` clause built from optional filters: each condition's `?` becomes the next `$N`.
+pub(crate) struct Conditions {
+    terms: Vec<String>,
+    pub(crate) args: Vec<Param>,
+}
+
+impl Conditions {
+    pub(crate) fn new(first: &str, value: Param) -> Self {
+        let mut c = Conditions {
+            terms: Vec::new(),
+            args: Vec::new(),
+        };
+        c.and(first, value);
+        c
+    }
+
+    pub(crate) fn and(&mut self, condition: &str, value: Param) {
+        self.args.push(value);
+        self.terms
+            .push(condition.replace('?', &format!("${}", self.args.len())));
+    }
+
+    /// Appends a parameter that is not a condition (a LIMIT, say) and returns its `$N`.
+    pub(crate) fn bind(&mut self, value: Param) -> String {
+        self.args.push(value);
+        format!("${}", self.args.len())
+    }
+
+    pub(crate) fn sql(&self) -> String {
+        self.terms.join(" AND ")
+    }
+}
 
 /// A 1-based page of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,28 @@
+//! The event log's types. Names follow seed 001's examples (`statement_analysis.completed`);
+//! types are added here as the parts that emit them arrive.
+
+status_enum!(
+    /// What happened.
+    EventType {
+        MasterAccountChanged => "master_account.changed",
+        MasterAccountDeleted => "master_account.deleted",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_use_the_dotted_names() {
+        assert_eq!(
+            EventType::MasterAccountChanged.as_str(),
+            "master_account.changed"
+        );
+        assert_eq!(
+            EventType::parse("master_account.deleted"),
+            Some(EventType::MasterAccountDeleted)
+        );
+        assert_eq!(EventType::parse("master_account"), None);
+    }
+}

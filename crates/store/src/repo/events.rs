@@ -1,0 +1,118 @@
+//! The event log. Scripts that change state call [`insert_event`] in their own transaction,
+//! so an event exists exactly when its change does.
+
+use super::{decode_enum, instant, micros};
+use crate::{Row, StoreError, Tx, params};
+use chrono::{DateTime, Utc};
+use quittance_domain::events::EventType;
+use quittance_domain::ids::{EventId, OrganizationId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: EventId,
+    pub organization_id: OrganizationId,
+    pub event_type: EventType,
+    /// The event's data, a JSON object as text.
+    pub data: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, organization_id, type, data, created_at";
+
+fn decode(row: &Row) -> Result<Event, StoreError> {
+    let id = row.str(0)?;
+    let org = row.str(1)?;
+    Ok(Event {
+        id: EventId::parse(id).ok_or_else(|| StoreError::Decode(format!("bad event id {id:?}")))?,
+        organization_id: OrganizationId::parse(org)
+            .ok_or_else(|| StoreError::Decode(format!("bad organization id {org:?}")))?,
+        event_type: decode_enum(row, 2, EventType::parse)?,
+        data: row.string(3)?,
+        created_at: instant(row, 4)?,
+    })
+}
+
+/// Records an event; returns its id. `data` must be a JSON object.
+pub async fn insert_event(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    event_type: EventType,
+    data: &str,
+    now: DateTime<Utc>,
+) -> Result<EventId, StoreError> {
+    let id = EventId::generate();
+    tx.execute(
+        &format!("INSERT INTO events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+        &params![
+            id.as_str(),
+            org.as_str(),
+            event_type.as_str(),
+            data,
+            micros(now)
+        ],
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn get_event(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    id: &EventId,
+) -> Result<Event, StoreError> {
+    let row = tx
+        .query_one(
+            &format!("SELECT {COLUMNS} FROM events WHERE organization_id = $1 AND id = $2"),
+            &params![org.as_str(), id.as_str()],
+        )
+        .await?;
+    decode(&row)
+}
+
+/// Which events to list, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub event_type: Option<EventType>,
+    /// Created at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Created at or before.
+    pub until: Option<DateTime<Utc>>,
+    /// Only events after this one (a cursor).
+    pub after: Option<EventId>,
+}
+
+/// Up to `limit` events, and whether more follow.
+pub async fn list_events(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    filter: &EventFilter,
+    limit: i64,
+) -> Result<(Vec<Event>, bool), StoreError> {
+    let mut w = super::Conditions::new("organization_id = ?", org.as_str().into());
+    if let Some(event_type) = filter.event_type {
+        w.and("type = ?", event_type.as_str().into());
+    }
+    if let Some(since) = filter.since {
+        w.and("created_at >= ?", micros(since).into());
+    }
+    if let Some(until) = filter.until {
+        w.and("created_at <= ?", micros(until).into());
+    }
+    if let Some(after) = &filter.after {
+        // Ids are time-ordered, so "after this event" is "a greater id".
+        w.and("id > ?", after.as_str().into());
+    }
+    let limit_at = w.bind((limit + 1).into());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE {} ORDER BY id LIMIT {limit_at}",
+        w.sql()
+    );
+    let rows = tx.query(&sql, &w.args).await?;
+    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    let events = rows
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(decode)
+        .collect::<Result<_, _>>()?;
+    Ok((events, has_more))
+}
