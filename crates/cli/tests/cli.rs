@@ -174,6 +174,33 @@ impl Drop for Server {
     }
 }
 
+/// Starts `quittance serve` for the test's database and waits (bounded) until it is ready.
+async fn start_server(t: &TestDatabase, listen: &str, stderr: Stdio) -> Server {
+    let server = Server(
+        quittance(t, &["serve", "--listen", listen, "--log-format", "json"])
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn"),
+    );
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    for _ in 0..200 {
+        if http
+            .get(format!("http://{listen}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -189,32 +216,12 @@ async fn serve_answers_and_credentials_can_be_created_while_it_runs() {
     let listen = format!("127.0.0.1:{port}");
     let log_path = t.dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let server = Server(
-        quittance(&t, &["serve", "--listen", &listen, "--log-format", "json"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn"),
-    );
+    let server = start_server(&t, &listen, Stdio::from(log)).await;
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
     let base = format!("http://{listen}");
-    let mut up = false;
-    for _ in 0..200 {
-        if http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server did not become ready");
     let created = create_credentials(&t, "acme");
     let token: Value = http
         .post(format!("{base}/oauth/token"))
@@ -318,4 +325,139 @@ async fn migrate_brings_the_database_up_to_date_and_config_masks_secrets() {
     );
     assert_eq!(parsed["credential_hash_key"], "***");
     assert!(!text.contains(&"ab".repeat(32)));
+}
+
+/// The import's job as the API reports it.
+async fn job(http: &reqwest::Client, base: &str, key: &str, id: &str) -> Value {
+    http.get(format!("{base}/v1/imports/{id}"))
+        .header("Authorization", key)
+        .send()
+        .await
+        .expect("job")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_import_leaves_no_half_written_account_and_the_file_can_be_sent_again()
+{
+    let t = TestDatabase::new().await;
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    let (accounts, subs) = (40_000, 5);
+    let mut csv = String::from("account_number,reference,original_balance\n");
+    for a in 0..accounts {
+        for s in 0..subs {
+            csv.push_str(&format!("K-{a:06},V-{s},{s}.25\n"));
+        }
+    }
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let server = start_server(&t, &listen, Stdio::null()).await;
+    let upload = |body: String| {
+        http.post(format!("{base}/v1/imports"))
+            .header("Authorization", &key)
+            .header("Content-Type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let first: Value = upload(csv.clone())
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let id = first["id"].as_str().expect("id").to_owned();
+    // Kill the server once the first chunk has committed, long before the last.
+    let mut seen = Value::Null;
+    for _ in 0..600 {
+        seen = job(&http, &base, &key, &id).await;
+        if seen["rows_read"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen["status"], "running",
+        "the import must still be running when the server is killed: {seen}"
+    );
+    drop(server);
+
+    let server = start_server(&t, &listen, Stdio::null()).await;
+    let at_crash = job(&http, &base, &key, &id).await;
+    let rows_read = at_crash["rows_read"].as_i64().expect("rows");
+    assert!(rows_read > 0 && rows_read < accounts * subs, "{at_crash}");
+    // What the job counted is exactly what is stored: progress commits with the rows.
+    let listed: Value = http
+        .get(format!("{base}/v1/accounts"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let stored = listed["total"].as_i64().expect("total");
+    assert_eq!(
+        stored,
+        at_crash["accounts_created"].as_i64().expect("created"),
+        "{at_crash}"
+    );
+    assert_eq!(
+        at_crash["sub_accounts_created"].as_i64(),
+        Some(stored * subs),
+        "no account is half-written"
+    );
+    let last_page = (stored + 49) / 50;
+    let page: Value = http
+        .get(format!("{base}/v1/accounts?current_page={last_page}"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .expect("page")
+        .json()
+        .await
+        .expect("json");
+    for account in page["data"].as_array().expect("accounts") {
+        assert_eq!(
+            account["balance"], 11.25,
+            "0.25 + 1.25 + 2.25 + 3.25 + 4.25: {account}"
+        );
+    }
+
+    // Sending the same file again finishes the work; what was already there is unchanged.
+    let second: Value = upload(csv)
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    let mut done = Value::Null;
+    for _ in 0..9000 {
+        done = job(&http, &base, &key, &second_id).await;
+        if done["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["accounts_created"].as_i64(), Some(accounts - stored));
+    assert_eq!(done["rows_unchanged"].as_i64(), Some(stored * subs));
+    let listed: Value = http
+        .get(format!("{base}/v1/accounts"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["total"], accounts);
+    drop(server);
 }

@@ -194,24 +194,7 @@ async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = state.clock.now();
-        let swept = state
-            .db
-            .write(move |tx| {
-                Box::pin(async move {
-                    let tokens =
-                        quittance_store::repo::access::purge_expired_tokens(tx, now).await?;
-                    let imports = quittance_store::repo::imports::fail_interrupted_imports(
-                        tx,
-                        now - STALLED_IMPORT,
-                        now,
-                    )
-                    .await?;
-                    Ok::<_, quittance_store::StoreError>((tokens, imports))
-                })
-            })
-            .await;
-        match swept {
+        match housekeeping_once(&state).await {
             Ok((tokens, imports)) if tokens + imports > 0 => {
                 tracing::info!(
                     expired_tokens = tokens,
@@ -223,4 +206,33 @@ async fn housekeeping(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
     }
+}
+
+/// One round of housekeeping: deletes expired tokens, and marks failed the imports that no
+/// process has advanced for five minutes, removing their uploads kept here. Returns how many
+/// of each.
+pub async fn housekeeping_once(
+    state: &AppState,
+) -> Result<(u64, u64), quittance_store::StoreError> {
+    let now = state.clock.now();
+    let (tokens, stalled) = state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                let tokens = quittance_store::repo::access::purge_expired_tokens(tx, now).await?;
+                let stalled = quittance_store::repo::imports::fail_interrupted_imports(
+                    tx,
+                    now - STALLED_IMPORT,
+                    now,
+                )
+                .await?;
+                Ok::<_, quittance_store::StoreError>((tokens, stalled))
+            })
+        })
+        .await?;
+    for (id, format) in &stalled {
+        // Another server's job has its upload on that server; here there is nothing to remove.
+        let _ = std::fs::remove_file(v1::imports::spool_path(&state.config.data_dir, id, *format));
+    }
+    Ok((tokens, u64::try_from(stalled.len()).unwrap_or(u64::MAX)))
 }

@@ -715,7 +715,11 @@ async fn housekeeping_purges_expired_tokens_and_fails_stalled_imports_only() {
         })
         .await
         .expect("sweep");
-    assert_eq!(failed, 1, "only the job silent for more than five minutes");
+    assert_eq!(
+        failed,
+        vec![(stalled.clone(), ImportFormat::Csv)],
+        "only the job silent for more than five minutes"
+    );
     let (o, s, f) = (org.clone(), stalled.clone(), fresh.clone());
     let (a, b) =
         t.db.read(move |tx| {

@@ -218,3 +218,59 @@ async fn bad_uploads_are_refused_before_a_job_starts() {
         "{job}"
     );
 }
+
+#[tokio::test]
+async fn housekeeping_fails_a_stalled_import_and_removes_its_upload() {
+    use quittance_domain::Clock as _;
+    use quittance_domain::ids::ImportId;
+    use quittance_domain::import::ImportFormat;
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    // A job left running by a process that stopped, with its upload still on disk.
+    let id = ImportId::generate();
+    let (job, org_id, now) = (
+        id.clone(),
+        org.creds.organization_id.clone(),
+        app.clock.now(),
+    );
+    app.state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                quittance_store::repo::imports::insert_import(
+                    tx,
+                    &org_id,
+                    &job,
+                    ImportFormat::Csv,
+                    now,
+                )
+                .await
+            })
+        })
+        .await
+        .expect("job");
+    let spool = quittance_server::v1::imports::spool_path(
+        &app.state.config.data_dir,
+        &id,
+        ImportFormat::Csv,
+    );
+    std::fs::create_dir_all(spool.parent().expect("dir")).expect("dir");
+    std::fs::write(&spool, "account_number,reference,original_balance\n").expect("spool");
+
+    assert_eq!(
+        quittance_server::housekeeping_once(&app.state)
+            .await
+            .expect("sweep"),
+        (0, 0),
+        "a fresh job is left alone"
+    );
+    assert!(spool.exists());
+    app.clock.advance(chrono::Duration::minutes(6));
+    let (_, imports) = quittance_server::housekeeping_once(&app.state)
+        .await
+        .expect("sweep");
+    assert_eq!(imports, 1);
+    assert!(!spool.exists(), "the upload of the failed job is removed");
+    let (_, job) = app.get(&format!("/v1/imports/{id}"), &org).await;
+    assert_eq!(job["status"], "failed");
+}

@@ -465,15 +465,17 @@ pub async fn finish_import(
     .map(drop)
 }
 
-/// Marks jobs left running by a stopped process as failed; returns how many.
+/// Marks jobs left running by a stopped process as failed; returns which, so their uploads
+/// can be removed.
 pub async fn fail_interrupted_imports(
     tx: &mut dyn Tx,
     running_before: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    tx.execute(
+) -> Result<Vec<(ImportId, ImportFormat)>, StoreError> {
+    let rows = tx.query(
         "UPDATE imports SET status = $1, error = $2, updated_at = $3, completed_at = $3
-         WHERE status = $4 AND updated_at < $5",
+         WHERE status = $4 AND updated_at < $5
+         RETURNING id, format",
         &params![
             ImportStatus::Failed.as_str(),
             "interrupted before it finished; what it counted was committed, and submitting the same file again is safe because import is idempotent",
@@ -482,5 +484,13 @@ pub async fn fail_interrupted_imports(
             micros(running_before)
         ],
     )
-    .await
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let id = row.str(0)?;
+            let id = ImportId::parse(id)
+                .ok_or_else(|| StoreError::Decode(format!("bad import id {id:?}")))?;
+            Ok((id, decode_enum(row, 1, ImportFormat::parse)?))
+        })
+        .collect()
 }
