@@ -841,3 +841,42 @@ async fn events_are_listed_oldest_first_with_a_cursor_and_filters() {
             .await;
     assert!(matches!(foreign, Err(StoreError::NotFound)));
 }
+
+/// On PostgreSQL: a URL that requires TLS, or requires and verifies it against a CA, connects,
+/// and the session really is encrypted. (SQLite has no connection to encrypt.)
+#[tokio::test]
+async fn postgres_urls_can_require_and_verify_tls() {
+    use quittance_store::{DatabaseLocation, Db};
+    let (Ok(url), Ok(ca)) = (
+        std::env::var("QUITTANCE_TEST_POSTGRES_URL"),
+        std::env::var("QUITTANCE_TEST_POSTGRES_CA"),
+    ) else {
+        eprintln!(
+            "not on PostgreSQL with TLS (scripts/with-postgres sets it up): nothing to check"
+        );
+        return;
+    };
+    for query in [
+        "sslmode=require".to_owned(),
+        format!("sslmode=verify-full&sslrootcert={ca}"),
+    ] {
+        let db = Db::open(&DatabaseLocation::Postgres(format!("{url}?{query}")))
+            .await
+            .expect(&query);
+        let encrypted = db
+            .read(|tx| {
+                Box::pin(async move {
+                    tx.query_one(
+                        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                        &[],
+                    )
+                    .await?
+                    .bool(0)
+                })
+            })
+            .await
+            .expect("pg_stat_ssl");
+        assert!(encrypted, "{query}: the session is not encrypted");
+        db.close().await;
+    }
+}
