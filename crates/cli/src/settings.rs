@@ -49,6 +49,9 @@ const ENV_OPTIONS: &[&str] = &[
     "lockout_max_failures",
     "lockout_window_seconds",
     "lockout_seconds",
+    "token_ip_max_failures",
+    "token_ip_window_seconds",
+    "trust_forwarded_for",
     "max_json_body_bytes",
     "max_import_bytes",
 ];

@@ -19,7 +19,10 @@ use quittance_store::repo::access::{self, LockoutPolicy, NewCredential, Principa
 use quittance_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
 /// The file in the data directory holding the generated hash key.
@@ -209,6 +212,30 @@ fn basic_credentials(headers: &HeaderMap) -> ApiResult<Option<(String, String)>>
     )
 )]
 pub async fn token(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let address = source_address(req.headers(), peer, state.config.trust_forwarded_for);
+    let ip_window = seconds(state.config.token_ip_window_seconds);
+    if let Some(wait) = address.and_then(|a| {
+        state
+            .token_failures
+            .throttled(a, now, state.config.token_ip_max_failures, ip_window)
+    }) {
+        return Err(ApiError::new(
+            ErrorClass::TooManyRequests,
+            "too many failed attempts from this address: wait before trying again",
+        )
+        .with_retry_after(u64::try_from(wait.num_seconds() + 1).unwrap_or(1)));
+    }
+    let failed = |e: ApiError| {
+        if let Some(a) = address.filter(|_| state.config.token_ip_max_failures > 0) {
+            state.token_failures.record(a, now, ip_window);
+        }
+        e
+    };
     let basic = basic_credentials(req.headers())?;
     let used_basic = basic.is_some();
     let form = req
@@ -266,14 +293,14 @@ pub async fn token(State(state): State<AppState>, req: Request) -> ApiResult<Res
             );
         }
     };
+    // A wrong or unknown client counts against the source address too.
     let challenge = |e: ApiError| {
-        if used_basic {
+        failed(if used_basic {
             e.with_basic_challenge()
         } else {
             e
-        }
+        })
     };
-    let now = state.clock.now();
     let lookup_id = client_id.clone();
     let client = state
         .db
@@ -350,6 +377,70 @@ pub async fn token(State(state): State<AppState>, req: Request) -> ApiResult<Res
 
 fn seconds(s: u64) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
+}
+
+/// Failed token requests per source address, in this process's memory: a second line of
+/// defence beside the per-client lockout, against one address trying many client ids.
+#[derive(Default)]
+pub struct FailuresByAddress {
+    failures: Mutex<HashMap<IpAddr, VecDeque<DateTime<Utc>>>>,
+}
+
+/// Addresses remembered before expired ones are swept out.
+const REMEMBERED_ADDRESSES: usize = 10_000;
+
+impl FailuresByAddress {
+    /// How long `address` must wait, if it has reached `max` failures within `window`.
+    pub fn throttled(
+        &self,
+        address: IpAddr,
+        now: DateTime<Utc>,
+        max: u32,
+        window: chrono::Duration,
+    ) -> Option<chrono::Duration> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = failures.get(&address)?;
+        let in_window: Vec<&DateTime<Utc>> = recent.iter().filter(|t| **t > now - window).collect();
+        if max == 0 || in_window.len() < usize::try_from(max).unwrap_or(usize::MAX) {
+            return None;
+        }
+        // Free again when the oldest failure that still counts leaves the window.
+        let free_at =
+            **in_window.get(in_window.len() - usize::try_from(max).unwrap_or(1))? + window;
+        Some(free_at - now)
+    }
+
+    pub fn record(&self, address: IpAddr, now: DateTime<Utc>, window: chrono::Duration) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= REMEMBERED_ADDRESSES {
+            failures.retain(|_, times| times.back().is_some_and(|t| *t > now - window));
+        }
+        let times = failures.entry(address).or_default();
+        while times.front().is_some_and(|t| *t <= now - window) {
+            times.pop_front();
+        }
+        times.push_back(now);
+    }
+}
+
+/// The address a request comes from: the peer, or the first `X-Forwarded-For` entry when
+/// the configuration trusts the proxy in front.
+fn source_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|first| first.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
 }
 
 /// The header that names the organization ("portal") a request is for.
@@ -465,5 +556,68 @@ mod tests {
             HeaderValue::from_static("Bearer qt_x"),
         );
         assert_eq!(basic_credentials(&headers).expect("ok"), None);
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_throttled_until_its_oldest_counted_failure_leaves_the_window() {
+        let throttle = FailuresByAddress::default();
+        let address: IpAddr = [127, 0, 0, 1].into();
+        let start = DateTime::from_timestamp(1_700_000_000, 0).expect("valid");
+        let window = chrono::Duration::minutes(10);
+        for minute in 0..3 {
+            throttle.record(address, start + chrono::Duration::minutes(minute), window);
+        }
+        let now = start + chrono::Duration::minutes(3);
+        assert_eq!(
+            throttle.throttled(address, now, 4, window),
+            None,
+            "three failures are under a limit of four"
+        );
+        assert_eq!(
+            throttle.throttled(address, now, 3, window),
+            Some(chrono::Duration::minutes(7)),
+            "free when the first leaves"
+        );
+        assert_eq!(
+            throttle.throttled(address, now, 0, window),
+            None,
+            "0 turns it off"
+        );
+        assert_eq!(
+            throttle.throttled([10, 0, 0, 2].into(), now, 1, window),
+            None,
+            "other addresses are apart"
+        );
+        let later = start + chrono::Duration::minutes(11);
+        assert_eq!(throttle.throttled(address, later, 3, window), None);
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_when_trusted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.7, 10.0.0.1"),
+        );
+        let peer = Some(SocketAddr::from(([10, 0, 0, 1], 4000)));
+        assert_eq!(
+            source_address(&headers, peer, false),
+            Some([10, 0, 0, 1].into())
+        );
+        assert_eq!(
+            source_address(&headers, peer, true),
+            Some([203, 0, 113, 7].into())
+        );
+        headers.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
+        assert_eq!(
+            source_address(&headers, peer, true),
+            Some([10, 0, 0, 1].into()),
+            "an unreadable header falls back to the peer"
+        );
     }
 }

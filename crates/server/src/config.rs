@@ -37,6 +37,15 @@ pub struct Config {
     pub lockout_window_seconds: u64,
     /// ... for this many seconds.
     pub lockout_seconds: u64,
+    /// Failed token requests one source address may make within `token_ip_window_seconds`
+    /// before it gets 429 for the rest of the window (0 turns this off). Kept in memory by
+    /// each server process.
+    pub token_ip_max_failures: u32,
+    /// The window for `token_ip_max_failures`, in seconds.
+    pub token_ip_window_seconds: u64,
+    /// Take the source address from the first `X-Forwarded-For` entry. Only behind a proxy
+    /// that sets that header: otherwise any caller could choose its own address.
+    pub trust_forwarded_for: bool,
     /// Largest JSON request body, in bytes.
     pub max_json_body_bytes: usize,
     /// Largest bulk import upload, in bytes.
@@ -55,6 +64,9 @@ impl Default for Config {
             lockout_max_failures: 10,
             lockout_window_seconds: 30 * 60,
             lockout_seconds: 30 * 60,
+            token_ip_max_failures: 100,
+            token_ip_window_seconds: 10 * 60,
+            trust_forwarded_for: false,
             max_json_body_bytes: 2 * 1024 * 1024,
             max_import_bytes: 20 * 1024 * 1024 * 1024,
         }
@@ -77,6 +89,9 @@ impl std::fmt::Debug for Config {
             .field("lockout_max_failures", &self.lockout_max_failures)
             .field("lockout_window_seconds", &self.lockout_window_seconds)
             .field("lockout_seconds", &self.lockout_seconds)
+            .field("token_ip_max_failures", &self.token_ip_max_failures)
+            .field("token_ip_window_seconds", &self.token_ip_window_seconds)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_json_body_bytes", &self.max_json_body_bytes)
             .field("max_import_bytes", &self.max_import_bytes)
             .finish()

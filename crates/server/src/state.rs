@@ -1,7 +1,7 @@
 //! What every handler can reach: the database, the configuration, the clock, the secret
 //! hasher and the metrics. It travels in axum's state, never in a global.
 
-use crate::auth::SecretHasher;
+use crate::auth::{FailuresByAddress, SecretHasher};
 use crate::config::Config;
 use crate::telemetry::Metrics;
 use quittance_domain::Clock;
@@ -18,6 +18,7 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub hasher: SecretHasher,
     pub metrics: Metrics,
+    pub token_failures: FailuresByAddress,
 }
 
 impl AppState {
@@ -28,6 +29,7 @@ impl AppState {
             clock,
             hasher,
             metrics: Metrics::default(),
+            token_failures: FailuresByAddress::default(),
         }))
     }
 }

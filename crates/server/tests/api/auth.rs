@@ -302,3 +302,78 @@ async fn the_portal_header_must_name_the_credentials_organization() {
         assert_error(status, &body, "Forbidden", 403);
     }
 }
+
+#[tokio::test]
+async fn one_address_failing_across_many_clients_is_throttled_for_the_window() {
+    let app = spawn_app_with(Config {
+        token_ip_max_failures: 5,
+        token_ip_window_seconds: 600,
+        ..Config::default()
+    })
+    .await;
+    let org = app.org("acme").await;
+    let url = format!("{}/oauth/token", app.base);
+    for n in 0..5 {
+        let (status, _) = send(app.http.post(&url).json(&json!({"grant_type": "client_credentials", "client_id": format!("qc_guess{n}"), "client_secret": "qs_x"}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let right = json!({"grant_type": "client_credentials", "client_id": org.creds.client_id, "client_secret": org.creds.client_secret.expose()});
+    let response = app.http.post(&url).json(&right).send().await.expect("send");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right secret, from this address"
+    );
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=601).contains(&wait), "{wait}");
+    app.clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(
+        send(app.http.post(&url).json(&right)).await.0,
+        StatusCode::OK,
+        "the window has passed"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled_not_the_proxy() {
+    let app = spawn_app_with(Config {
+        token_ip_max_failures: 3,
+        trust_forwarded_for: true,
+        ..Config::default()
+    })
+    .await;
+    let org = app.org("acme").await;
+    let url = format!("{}/oauth/token", app.base);
+    let attempt = |secret: &str, forwarded: Option<&str>| {
+        let mut request = app.http.post(&url).json(&json!({"grant_type": "client_credentials", "client_id": org.creds.client_id, "client_secret": secret}));
+        if let Some(address) = forwarded {
+            request = request.header("X-Forwarded-For", format!("{address}, 10.0.0.1"));
+        }
+        send(request)
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            attempt("qs_wrong", Some("203.0.113.7")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let right = org.creds.client_secret.expose();
+    assert_eq!(
+        attempt(right, Some("203.0.113.7")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt(right, Some("203.0.113.8")).await.0,
+        StatusCode::OK,
+        "another caller behind the same proxy"
+    );
+    assert_eq!(
+        attempt(right, None).await.0,
+        StatusCode::OK,
+        "the proxy's own address was never counted"
+    );
+}
