@@ -21,6 +21,12 @@ macro_rules! status_enum {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
 
+            /// Parses `text` for `field`, refusing anything else with the accepted spellings.
+            pub fn parse_field(field: &str, text: &str) -> Result<Self, $crate::FieldError> {
+                Self::parse(text)
+                    .ok_or_else(|| $crate::FieldError::new(field, format!("must be one of {}", Self::choices())))
+            }
+
             /// The accepted spellings, for error messages: `active, closed`.
             pub fn choices() -> String {
                 Self::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")

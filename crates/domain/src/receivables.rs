@@ -194,6 +194,11 @@ mod tests {
         }
         assert_eq!(AccountStatus::parse("Active"), None);
         assert_eq!(SubAccountStatus::choices(), "open, disputed, closed");
+        let refused = AccountStatus::parse_field("status", "asleep").expect_err("refused");
+        assert_eq!(
+            (refused.field.as_str(), refused.message.as_str()),
+            ("status", "must be one of active, inactive, closed")
+        );
     }
 
     #[test]

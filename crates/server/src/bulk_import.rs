@@ -168,7 +168,7 @@ async fn apply_file(
         match outcome {
             Ok((cache, tally)) => {
                 clients = cache;
-                add(&mut total, &tally);
+                total.add(&tally);
             }
             Err(e) => {
                 failure = Some(format!("the database refused a chunk: {e}"));
@@ -196,16 +196,6 @@ async fn apply_chunk_once(
     let (org, job, chunk, now) = (org.clone(), id.clone(), chunk.clone(), clock.now());
     db.write(move |tx| Box::pin(apply_chunk(tx, org, job, chunk, clients, now)))
         .await
-}
-
-fn add(total: &mut ImportTally, delta: &ImportTally) {
-    total.rows_read += delta.rows_read;
-    total.rows_rejected += delta.rows_rejected;
-    total.rows_unchanged += delta.rows_unchanged;
-    total.accounts_created += delta.accounts_created;
-    total.accounts_updated += delta.accounts_updated;
-    total.sub_accounts_created += delta.sub_accounts_created;
-    total.sub_accounts_updated += delta.sub_accounts_updated;
 }
 
 /// Applies one document. A refusal comes before the document writes anything (the contract

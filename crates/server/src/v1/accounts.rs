@@ -136,24 +136,6 @@ pub struct AccountListQuery {
     status: Option<String>,
 }
 
-fn account_status(field: &str, value: &str) -> Result<AccountStatus, FieldError> {
-    AccountStatus::parse(value).ok_or_else(|| {
-        FieldError::new(
-            field,
-            format!("must be one of {}", AccountStatus::choices()),
-        )
-    })
-}
-
-fn sub_account_status(field: &str, value: &str) -> Result<SubAccountStatus, FieldError> {
-    SubAccountStatus::parse(value).ok_or_else(|| {
-        FieldError::new(
-            field,
-            format!("must be one of {}", SubAccountStatus::choices()),
-        )
-    })
-}
-
 /// List master accounts, oldest first, optionally filtered.
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts",
     params(
@@ -186,7 +168,7 @@ pub async fn list(
             .status
             .filter(|s| !s.is_empty())
             .map(|s| {
-                account_status("status", &s)
+                AccountStatus::parse_field("status", &s)
                     .map_err(|e| bad("status", format!("status {}", e.message)))
             })
             .transpose()?,
@@ -322,7 +304,7 @@ pub async fn update(
         updated.account_number = required_text("account_number", number, MAX_KEY)?;
     }
     if let Some(status) = &req.status {
-        updated.status = account_status("status", status)?;
+        updated.status = AccountStatus::parse_field("status", status)?;
     }
     let (h, c) = (&mut updated.holder, &current.holder);
     h.first_name = patch_text("first_name", &req.first_name, &c.first_name, MAX_TEXT)?;
@@ -568,7 +550,7 @@ pub async fn create_sub_account(
         status: req
             .status
             .as_deref()
-            .map(|s| sub_account_status("status", s))
+            .map(|s| SubAccountStatus::parse_field("status", s))
             .transpose()?
             .unwrap_or(SubAccountStatus::Open),
         created_at: now,
@@ -680,7 +662,7 @@ pub async fn update_sub_account(
         MAX_TEXT,
     )?;
     if let Some(status) = &req.status {
-        updated.status = sub_account_status("status", status)?;
+        updated.status = SubAccountStatus::parse_field("status", status)?;
     }
     if updated == current {
         return Ok(Json(current.into()));

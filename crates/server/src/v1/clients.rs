@@ -10,7 +10,6 @@ use crate::wire::nullable;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quittance_domain::FieldError;
 use quittance_domain::ids::ClientId;
 use quittance_domain::receivables::{
     Client, ClientStatus, MAX_KEY, MAX_TEXT, optional_email, optional_text, required_text,
@@ -75,15 +74,6 @@ pub struct UpdateClientRequest {
     pub status: Option<String>,
 }
 
-fn status(value: &str) -> Result<ClientStatus, FieldError> {
-    ClientStatus::parse(value).ok_or_else(|| {
-        FieldError::new(
-            "status",
-            format!("must be one of {}", ClientStatus::choices()),
-        )
-    })
-}
-
 fn number_taken(number: &str) -> ApiError {
     ApiError::conflict(format!(
         "client_number {number:?} is already used by another client"
@@ -115,7 +105,7 @@ pub async fn create(
         status: req
             .status
             .as_deref()
-            .map(status)
+            .map(|s| ClientStatus::parse_field("status", s))
             .transpose()?
             .unwrap_or(ClientStatus::Active),
         created_at: now,
@@ -203,7 +193,7 @@ pub async fn update(
         status: req
             .status
             .as_deref()
-            .map(status)
+            .map(|s| ClientStatus::parse_field("status", s))
             .transpose()?
             .unwrap_or(current.status),
         updated_at: now,

@@ -141,14 +141,7 @@ impl ImportDocumentRequest {
             status: self
                 .status
                 .as_deref()
-                .map(|s| {
-                    AccountStatus::parse(s).ok_or_else(|| {
-                        FieldError::new(
-                            "status",
-                            format!("must be one of {}", AccountStatus::choices()),
-                        )
-                    })
-                })
+                .map(|s| AccountStatus::parse_field("status", s))
                 .transpose()?,
             holder,
             currency,
@@ -188,14 +181,7 @@ impl SubAccountImportRequest {
             status: self
                 .status
                 .as_deref()
-                .map(|s| {
-                    SubAccountStatus::parse(s).ok_or_else(|| {
-                        FieldError::new(
-                            "status",
-                            format!("must be one of {}", SubAccountStatus::choices()),
-                        )
-                    })
-                })
+                .map(|s| SubAccountStatus::parse_field("status", s))
                 .transpose()?,
         })
     }

@@ -284,6 +284,17 @@ pub struct ImportTally {
 }
 
 impl ImportTally {
+    /// Adds another tally's counts to this one.
+    pub fn add(&mut self, other: &ImportTally) {
+        self.rows_read += other.rows_read;
+        self.rows_rejected += other.rows_rejected;
+        self.rows_unchanged += other.rows_unchanged;
+        self.accounts_created += other.accounts_created;
+        self.accounts_updated += other.accounts_updated;
+        self.sub_accounts_created += other.sub_accounts_created;
+        self.sub_accounts_updated += other.sub_accounts_updated;
+    }
+
     /// Counts one applied document that covered `rows` input rows.
     pub fn add_document(&mut self, outcome: &DocumentOutcome, rows: i64) {
         match outcome.account {
