@@ -6,6 +6,15 @@ status_enum!(
     EventType {
         MasterAccountChanged => "master_account.changed",
         MasterAccountDeleted => "master_account.deleted",
+        PaymentInitiated => "payment.initiated",
+        PaymentApproved => "payment.approved",
+        PaymentDeclined => "payment.declined",
+        PaymentVoided => "payment.voided",
+        PaymentRefunded => "payment.refunded",
+        PaymentReturned => "payment.returned",
+        PaymentChargeback => "payment.chargeback",
+        PaymentSettled => "payment.settled",
+        PaymentError => "payment.error",
     }
 );
 

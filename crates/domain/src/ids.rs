@@ -69,6 +69,31 @@ typed_id!(
     ImportId,
     "imp"
 );
+typed_id!(
+    /// A saved card or bank account (the vault).
+    PaymentMethodId,
+    "pm"
+);
+typed_id!(
+    /// One payment: an authorization, and what became of it.
+    PaymentId,
+    "pay"
+);
+typed_id!(
+    /// One refund of a captured payment.
+    RefundId,
+    "re"
+);
+typed_id!(
+    /// One balanced double-entry ledger transaction.
+    LedgerTransactionId,
+    "ltx"
+);
+typed_id!(
+    /// One settlement close.
+    SettlementId,
+    "stl"
+);
 
 #[cfg(test)]
 mod tests {

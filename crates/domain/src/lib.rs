@@ -40,7 +40,9 @@ pub mod events;
 pub mod field;
 pub mod ids;
 pub mod import;
+pub mod instruments;
 pub mod money;
+pub mod payments;
 pub mod receivables;
 pub mod secret;
 
