@@ -18,6 +18,11 @@ status_enum!(
 );
 
 status_enum!(
+    /// How a payment is made.
+    MethodType { Card => "card", Ach => "ach" }
+);
+
+status_enum!(
     /// The kind of bank account an ACH debit draws on.
     BankAccountType { Checking => "checking", Savings => "savings" }
 );

@@ -17,6 +17,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_events.sql"),
         include_str!("../migrations/postgres/0002_events.sql"),
     ),
+    (
+        3,
+        "0003_payments",
+        include_str!("../migrations/sqlite/0003_payments.sql"),
+        include_str!("../migrations/postgres/0003_payments.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

@@ -1,14 +1,14 @@
 //! Master accounts and their sub-accounts. An account's `balance` is kept equal to the sum of
 //! its sub-accounts' balances by recomputing it in the same transaction as any change to them.
 
-use super::{PageRequest, Paged, date_text, decode_enum, instant, micros, opt_date};
+use super::{PageRequest, Paged, currency, date_text, decode_enum, instant, micros, opt_date, parsed};
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{AccountId, ClientId, OrganizationId, SubAccountId};
 use quittance_domain::receivables::{
     Account, AccountHolder, AccountStatus, Address, SubAccount, SubAccountStatus,
 };
-use quittance_domain::{Currency, MinorUnits};
+use quittance_domain::MinorUnits;
 use std::sync::LazyLock;
 
 const ACCOUNT_COLUMNS: &str = "id, organization_id, account_number, status, first_name, last_name, date_of_birth, \
@@ -46,20 +46,6 @@ static INSERT_SUB_ACCOUNT: LazyLock<String> = LazyLock::new(|| {
 
 const SUB_ACCOUNT_COLUMNS: &str = "id, organization_id, account_id, reference, client_id, original_balance, balance, \
     currency, service_date, placement_date, description, status, created_at, updated_at";
-
-fn parsed<T>(
-    row: &Row,
-    index: usize,
-    parse: fn(&str) -> Option<T>,
-    what: &str,
-) -> Result<T, StoreError> {
-    let text = row.str(index)?;
-    parse(text).ok_or_else(|| StoreError::Decode(format!("bad {what} {text:?}")))
-}
-
-fn currency(row: &Row, index: usize) -> Result<Currency, StoreError> {
-    parsed(row, index, Currency::from_code, "currency")
-}
 
 fn decode_account(row: &Row) -> Result<Account, StoreError> {
     Ok(Account {

@@ -6,9 +6,15 @@ pub mod access;
 pub mod accounts;
 pub mod clients;
 pub mod events;
+pub mod idempotency;
 pub mod imports;
+pub mod ledger;
+pub mod payment_methods;
+pub mod payments;
+pub mod sandbox;
 
 use crate::{Param, Row, StoreError};
+use quittance_domain::Currency;
 use chrono::{DateTime, NaiveDate, Utc};
 use quittance_domain::clock::{from_micros, to_micros};
 
@@ -104,3 +110,18 @@ pub(crate) fn decode_enum<T>(
     let text = row.str(index)?;
     parse(text).ok_or_else(|| StoreError::Decode(format!("column {index}: unknown value {text:?}")))
 }
+
+pub(crate) fn parsed<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, StoreError> {
+    let text = row.str(index)?;
+    parse(text).ok_or_else(|| StoreError::Decode(format!("bad {what} {text:?}")))
+}
+
+pub(crate) fn currency(row: &Row, index: usize) -> Result<Currency, StoreError> {
+    parsed(row, index, Currency::from_code, "currency")
+}
+
