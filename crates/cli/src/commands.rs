@@ -9,6 +9,7 @@ use quittance_server::auth::{SecretHasher, issue_credentials};
 use quittance_server::bulk_import::{self, Progress};
 use quittance_server::config::Config;
 use quittance_server::state::AppState;
+use quittance_server::vault::Vault;
 use quittance_store::repo::access;
 use quittance_store::repo::imports;
 use quittance_store::{DatabaseLocation, Db, StoreError};
@@ -32,6 +33,10 @@ async fn open(config: &Config) -> Result<Db, String> {
     Ok(db)
 }
 
+fn open_vault(config: &Config) -> Result<Vault, String> {
+    Vault::load_or_create(config.vault_key_file.as_deref(), &config.data_dir).map_err(|e| e.to_string())
+}
+
 pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<(), String> {
     let config = load(&common, listen)?;
     init_logging(config.log_format);
@@ -43,7 +48,8 @@ pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> 
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(backend = ?db.backend(), "Quittance listening on http://{address} (docs at http://{address}/docs)");
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher);
+    let vault = open_vault(&config)?;
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
     let served = quittance_server::serve(listener, state, shutdown_signal()).await;
     db.close().await;
     served.map_err(|e| format!("the server stopped: {e}"))
@@ -345,4 +351,103 @@ pub fn config(common: CommonArgs) -> Result<(), String> {
         serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?
     );
     Ok(())
+}
+
+#[derive(clap::Subcommand)]
+pub enum KeysAction {
+    /// Add a new vault key and re-seal every stored card and bank account number under it.
+    /// Interrupted, it loses nothing: run it again with --resume to finish without adding
+    /// another key. Servers pick the new key up when they meet it; restart them so that new
+    /// records are sealed under it too.
+    Rotate {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Finish an interrupted rotation: re-seal what is left, add no key.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Show the current key and how many records each key seals.
+    Status {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+pub async fn keys(action: KeysAction) -> Result<(), String> {
+    match action {
+        KeysAction::Rotate { common, resume } => {
+            let config = load(&common, None)?;
+            init_logging(config.log_format);
+            let db = open(&config).await?;
+            let vault = open_vault(&config)?;
+            if !resume {
+                let id = vault.add_key().map_err(|e| e.to_string())?;
+                println!("added vault key {id}");
+            }
+            let done = quittance_server::vault::reseal_all(&vault, &db, 500).await;
+            db.close().await;
+            let done = done?;
+            println!(
+                "re-sealed {} record(s) under {}",
+                done.records,
+                vault.current_key_id()
+            );
+            Ok(())
+        }
+        KeysAction::Status { common } => {
+            let config = load(&common, None)?;
+            let db = open(&config).await?;
+            let vault = open_vault(&config)?;
+            let counts = db
+                .read(|tx| {
+                    Box::pin(async move {
+                        quittance_store::repo::payment_methods::count_by_key(tx).await
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string());
+            db.close().await;
+            println!("current key: {}", vault.current_key_id());
+            for (key, count) in counts? {
+                println!("{key}: {count} record(s)");
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum LedgerAction {
+    /// Check, on either database: every ledger transaction sums to zero per currency; every
+    /// cached balance equals the sum of its entries; holds match open payments; captured <=
+    /// authorized and refunded <= captured; no sub-account below zero. Prints what it
+    /// checked; exits non-zero on any break.
+    Verify {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+pub async fn ledger(action: LedgerAction) -> Result<(), String> {
+    let LedgerAction::Verify { common } = action;
+    let config = load(&common, None)?;
+    let db = open(&config).await?;
+    let verified = db
+        .read(|tx| Box::pin(async move { quittance_store::repo::ledger::verify(tx).await }))
+        .await
+        .map_err(|e| e.to_string());
+    db.close().await;
+    let v = verified?;
+    println!(
+        "checked {} ledger transaction(s), {} entr(ies), {} sub-account(s), {} payment(s)",
+        v.transactions, v.entries, v.sub_accounts, v.payments
+    );
+    if v.breaks.is_empty() {
+        println!("ledger verified: no breaks");
+        return Ok(());
+    }
+    for b in &v.breaks {
+        println!("BREAK [{}] {}", b.rule, b.detail);
+    }
+    Err(format!("the ledger has {} break(s)", v.breaks.len()))
 }

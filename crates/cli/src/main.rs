@@ -46,6 +46,16 @@ enum Command {
         #[arg(long)]
         format: Option<String>,
     },
+    /// The vault's keys: rotate them, or see which key seals how many records.
+    Keys {
+        #[command(subcommand)]
+        action: commands::KeysAction,
+    },
+    /// The ledger: verify that every rule money movement keeps still holds.
+    Ledger {
+        #[command(subcommand)]
+        action: commands::LedgerAction,
+    },
     /// Print the configuration in force (defaults, file, environment, flags), secrets masked.
     Config {
         #[command(flatten)]
@@ -76,6 +86,8 @@ fn main() -> ExitCode {
                 organization,
                 format,
             } => commands::import(common, file, organization, format).await,
+            Command::Keys { action } => commands::keys(action).await,
+            Command::Ledger { action } => commands::ledger(action).await,
             Command::Config { common } => commands::config(common),
         }
     });

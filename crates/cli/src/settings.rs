@@ -54,6 +54,11 @@ const ENV_OPTIONS: &[&str] = &[
     "trust_forwarded_for",
     "max_json_body_bytes",
     "max_import_bytes",
+    "vault_key_file",
+    "idempotency_ttl_seconds",
+    "idempotency_lease_seconds",
+    "reconcile_after_seconds",
+    "daily_settlement",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

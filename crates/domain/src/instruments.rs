@@ -196,6 +196,36 @@ fn only_digits(field: &str, text: &str, min: usize, max: usize) -> Result<String
     Ok(digits)
 }
 
+/// Replaces every card number in `text` (a run of 13 to 19 digits passing the Luhn check,
+/// not part of a longer word) with `****` and its last four digits. A safety net for stored
+/// answers and logs: nothing Quittance writes should hold one in the first place.
+pub fn mask_card_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let word_before = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if bytes[i].is_ascii_digit() && !word_before {
+            let end = i + bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let word_after =
+                end < bytes.len() && (bytes[end].is_ascii_alphabetic() || bytes[end] == b'_');
+            let run = &text[i..end];
+            if (13..=19).contains(&run.len()) && !word_after && luhn_valid(run) {
+                out.push_str("****");
+                out.push_str(&run[run.len() - 4..]);
+            } else {
+                out.push_str(run);
+            }
+            i = end;
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            out.push(c);
+            i += c.len_utf8().max(1);
+        }
+    }
+    out
+}
+
 /// The Luhn (mod 10) check every card number carries.
 pub fn luhn_valid(digits: &str) -> bool {
     let mut sum = 0u32;
@@ -333,6 +363,16 @@ mod tests {
         assert!(shown.contains("****4242"), "{shown}");
         let e = card("4242424242424241").validate((2026, 11)).expect_err("bad");
         assert!(!e.to_string().contains("424242424242"), "{e}");
+    }
+
+    #[test]
+    fn card_numbers_are_masked_in_text_but_ids_and_amounts_are_not() {
+        let text = r#"{"n":"4242424242424242","id":"pay_0123456789012345678901234567890a","amount":1234567890123.45,"t":1763700000}"#;
+        let masked = mask_card_numbers(text);
+        assert!(masked.contains(r#""n":"****4242""#), "{masked}");
+        assert!(masked.contains("pay_0123456789012345678901234567890a"), "{masked}");
+        assert!(masked.contains("1234567890123.45"), "not Luhn-valid: {masked}");
+        assert_eq!(mask_card_numbers("é 4000000000000002 ü"), "é ****0002 ü");
     }
 
     #[test]

@@ -84,9 +84,14 @@ impl SecretHasher {
     }
 
     pub fn hash(&self, secret: &str) -> String {
+        self.hash_bytes(secret.as_bytes())
+    }
+
+    /// The keyed hash of any bytes (a request body's fingerprint, say), as hex.
+    pub fn hash_bytes(&self, bytes: &[u8]) -> String {
         #[allow(clippy::expect_used)]
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(secret.as_bytes());
+        mac.update(bytes);
         hex::encode(mac.finalize().into_bytes())
     }
 
@@ -462,6 +467,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
+        // Authenticated already (by the idempotency layer, which needs the credential first).
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let value = parts
             .headers
             .get(header::AUTHORIZATION)

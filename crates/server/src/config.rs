@@ -50,6 +50,21 @@ pub struct Config {
     pub max_json_body_bytes: usize,
     /// Largest bulk import upload, in bytes.
     pub max_import_bytes: u64,
+    /// The vault's key file (`id:hex` lines, newest last). Unset: `data_dir/vault.keys`,
+    /// generated owner-only on first start. Several servers on one PostgreSQL must share it.
+    pub vault_key_file: Option<PathBuf>,
+    /// How long an `Idempotency-Key` keeps its first answer, in seconds.
+    pub idempotency_ttl_seconds: u64,
+    /// How long a request holds its `Idempotency-Key` while it runs, in seconds: a retry
+    /// meanwhile gets 409; after it (the first request's process stopped), the retry resumes
+    /// the work.
+    pub idempotency_lease_seconds: u64,
+    /// A payment whose processor outcome is still open after this many seconds is asked about
+    /// again by the reconciler.
+    pub reconcile_after_seconds: u64,
+    /// Close a settlement batch on its own each day (UTC midnight), as `POST /v1/settlements`
+    /// does on request.
+    pub daily_settlement: bool,
 }
 
 impl Default for Config {
@@ -69,6 +84,11 @@ impl Default for Config {
             trust_forwarded_for: false,
             max_json_body_bytes: 2 * 1024 * 1024,
             max_import_bytes: 20 * 1024 * 1024 * 1024,
+            vault_key_file: None,
+            idempotency_ttl_seconds: 24 * 60 * 60,
+            idempotency_lease_seconds: 60,
+            reconcile_after_seconds: 60,
+            daily_settlement: true,
         }
     }
 }
@@ -94,6 +114,11 @@ impl std::fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_json_body_bytes", &self.max_json_body_bytes)
             .field("max_import_bytes", &self.max_import_bytes)
+            .field("vault_key_file", &self.vault_key_file)
+            .field("idempotency_ttl_seconds", &self.idempotency_ttl_seconds)
+            .field("idempotency_lease_seconds", &self.idempotency_lease_seconds)
+            .field("reconcile_after_seconds", &self.reconcile_after_seconds)
+            .field("daily_settlement", &self.daily_settlement)
             .finish()
     }
 }

@@ -73,7 +73,9 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
             ApiError::bad_request(format!("malformed JSON: {inner}"))
         }
         serde_json::error::Category::Data => {
-            let text = inner.to_string();
+            // serde quotes the offending value: a card number sent as a number must not come
+            // back in the error (or reach the log).
+            let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
             let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
             let parent = if path == "." { String::new() } else { path };
             // serde reports a missing field at its parent; name the field itself.

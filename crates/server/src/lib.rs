@@ -7,11 +7,15 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
 pub mod isoamp;
 pub mod ops;
+pub mod payment_flow;
+pub mod processor;
 pub mod state;
 pub mod telemetry;
 pub mod v1;
+pub mod vault;
 pub mod wire;
 
 use crate::error::{ApiError, ErrorBody, ErrorClass};
@@ -44,6 +48,10 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "accounts", description = "Master accounts: a patient or debtor"),
         (name = "sub-accounts", description = "One visit or one debt"),
         (name = "import", description = "Creating and updating accounts, one at a time or in bulk"),
+        (name = "payment-methods", description = "The vault: saved cards and bank accounts, shown as brand and last four"),
+        (name = "payments", description = "Sale, authorization, capture, void, refunds, settlement"),
+        (name = "reports", description = "The payments report, as JSON pages or streamed CSV"),
+        (name = "sandbox", description = "Test-mode events the sandbox processor can be made to send"),
         (name = "events", description = "The event log: every change, recorded with it"),
         (name = "iso-amp", description = "The ISO Amp face (seed 001), exactly as its documentation prints it"),
         (name = "operations", description = "Health, readiness and metrics")
@@ -159,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_json_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            idempotency::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             telemetry::observe,
         ))
         .with_state(state)
@@ -196,27 +208,31 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         match housekeeping_once(&state).await {
-            Ok((tokens, imports)) if tokens + imports > 0 => {
-                tracing::info!(
-                    expired_tokens = tokens,
-                    stalled_imports = imports,
-                    "housekeeping"
-                )
+            Ok(done) if done != Housekeeping::default() => {
+                tracing::info!(?done, "housekeeping")
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            Err(e) => tracing::warn!(error = %e.message(), "housekeeping failed"),
         }
     }
 }
 
-/// One round of housekeeping: deletes expired tokens, and marks failed the imports that no
-/// process has advanced for five minutes, removing their uploads kept here. Returns how many
-/// of each.
-pub async fn housekeeping_once(
-    state: &AppState,
-) -> Result<(u64, u64), quittance_store::StoreError> {
+/// What one round of housekeeping did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub expired_tokens: u64,
+    pub stalled_imports: u64,
+    pub expired_idempotency_keys: u64,
+    pub reconciled: payment_flow::Reconciled,
+    pub settlement_batches: usize,
+}
+
+/// One round of housekeeping: deletes expired tokens and idempotency keys; marks failed the
+/// imports no process has advanced for five minutes, removing their uploads kept here; runs
+/// the payment reconciler; and, when enabled, the daily settlement close.
+pub async fn housekeeping_once(state: &AppState) -> Result<Housekeeping, ApiError> {
     let now = state.clock.now();
-    let (tokens, stalled) = state
+    let (tokens, stalled, keys) = state
         .db
         .write(move |tx| {
             Box::pin(async move {
@@ -227,7 +243,8 @@ pub async fn housekeeping_once(
                     now,
                 )
                 .await?;
-                Ok::<_, quittance_store::StoreError>((tokens, stalled))
+                let keys = quittance_store::repo::idempotency::purge_expired(tx, now).await?;
+                Ok::<_, quittance_store::StoreError>((tokens, stalled, keys))
             })
         })
         .await?;
@@ -235,5 +252,17 @@ pub async fn housekeeping_once(
         // Another server's job has its upload on that server; here there is nothing to remove.
         let _ = std::fs::remove_file(v1::imports::spool_path(&state.config.data_dir, id, *format));
     }
-    Ok((tokens, u64::try_from(stalled.len()).unwrap_or(u64::MAX)))
+    let reconciled = payment_flow::reconcile_once(state).await?;
+    let settlement_batches = if state.config.daily_settlement {
+        payment_flow::settle_daily(state).await?
+    } else {
+        0
+    };
+    Ok(Housekeeping {
+        expired_tokens: tokens,
+        stalled_imports: u64::try_from(stalled.len()).unwrap_or(u64::MAX),
+        expired_idempotency_keys: keys,
+        reconciled,
+        settlement_batches,
+    })
 }

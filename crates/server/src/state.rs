@@ -3,6 +3,9 @@
 
 use crate::auth::{FailuresByAddress, SecretHasher};
 use crate::config::Config;
+use crate::processor::Processor;
+use crate::processor::sandbox::SandboxProcessor;
+use crate::vault::Vault;
 use crate::telemetry::Metrics;
 use quittance_domain::Clock;
 use quittance_store::Db;
@@ -19,10 +22,22 @@ pub struct Inner {
     pub hasher: SecretHasher,
     pub metrics: Metrics,
     pub token_failures: FailuresByAddress,
+    pub vault: Vault,
+    pub processor: Arc<dyn Processor>,
+    /// CVVs of newly saved cards, in memory only, until their first authorization.
+    pub first_cvv: FirstCvv,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>, hasher: SecretHasher) -> Self {
+    /// The state for a server on `db`, with the built-in sandbox processor.
+    pub fn new(
+        db: Db,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        hasher: SecretHasher,
+        vault: Vault,
+    ) -> Self {
+        let processor = Arc::new(SandboxProcessor::new(db.clone(), clock.clone()));
         AppState(Arc::new(Inner {
             db,
             config,
@@ -30,6 +45,9 @@ impl AppState {
             hasher,
             metrics: Metrics::default(),
             token_failures: FailuresByAddress::default(),
+            vault,
+            processor,
+            first_cvv: FirstCvv::default(),
         }))
     }
 }
@@ -39,5 +57,42 @@ impl Deref for AppState {
 
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+/// The CVV a card was saved with, kept in this process's memory (never written anywhere) for
+/// the card's first authorization, and for ten minutes at most.
+#[derive(Default)]
+pub struct FirstCvv(
+    std::sync::Mutex<
+        std::collections::HashMap<
+            quittance_domain::ids::PaymentMethodId,
+            (quittance_domain::instruments::SensitiveDigits, std::time::Instant),
+        >,
+    >,
+);
+
+impl FirstCvv {
+    const KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
+    pub fn keep(
+        &self,
+        method: quittance_domain::ids::PaymentMethodId,
+        cvv: quittance_domain::instruments::SensitiveDigits,
+    ) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (_, at)| at.elapsed() < Self::KEEP);
+        map.insert(method, (cvv, std::time::Instant::now()));
+    }
+
+    /// Takes the CVV for the method's first authorization; later ones go without.
+    pub fn take(
+        &self,
+        method: &quittance_domain::ids::PaymentMethodId,
+    ) -> Option<quittance_domain::instruments::SensitiveDigits> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(method)
+            .filter(|(_, at)| at.elapsed() < Self::KEEP)
+            .map(|(cvv, _)| cvv)
     }
 }

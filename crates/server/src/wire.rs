@@ -46,6 +46,11 @@ impl Amount {
     pub fn new(minor: MinorUnits, currency: Currency) -> Self {
         Self { minor, currency }
     }
+
+    /// The exact decimal text (`125.50`).
+    pub fn text(&self) -> String {
+        self.minor.format(self.currency)
+    }
 }
 
 impl Serialize for Amount {

@@ -6,6 +6,9 @@ pub mod clients;
 pub mod events;
 pub mod import;
 pub mod imports;
+pub mod payment_methods;
+pub mod payments;
+pub mod reports;
 
 use crate::extract::PER_PAGE;
 use crate::state::AppState;
@@ -37,6 +40,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::retrieve))
         .routes(routes!(events::list))
         .routes(routes!(events::retrieve))
+        .routes(routes!(payment_methods::create))
+        .routes(routes!(payment_methods::retrieve, payment_methods::delete))
+        .routes(routes!(payment_methods::list_for_account))
+        .routes(routes!(payments::create, payments::list))
+        .routes(routes!(payments::retrieve))
+        .routes(routes!(payments::capture))
+        .routes(routes!(payments::void))
+        .routes(routes!(payments::create_refund, payments::list_refunds))
+        .routes(routes!(payments::simple_refund))
+        .routes(routes!(payments::settle))
+        .routes(routes!(payments::sandbox_chargeback))
+        .routes(routes!(payments::sandbox_ach_return))
+        .routes(routes!(reports::payments))
 }
 
 /// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.

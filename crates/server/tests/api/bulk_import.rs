@@ -260,16 +260,17 @@ async fn housekeeping_fails_a_stalled_import_and_removes_its_upload() {
     assert_eq!(
         quittance_server::housekeeping_once(&app.state)
             .await
-            .expect("sweep"),
-        (0, 0),
+            .expect("sweep")
+            .stalled_imports,
+        0,
         "a fresh job is left alone"
     );
     assert!(spool.exists());
     app.clock.advance(chrono::Duration::minutes(6));
-    let (_, imports) = quittance_server::housekeeping_once(&app.state)
+    let swept = quittance_server::housekeeping_once(&app.state)
         .await
         .expect("sweep");
-    assert_eq!(imports, 1);
+    assert_eq!(swept.stalled_imports, 1);
     assert!(!spool.exists(), "the upload of the failed job is removed");
     let (_, job) = app.get(&format!("/v1/imports/{id}"), &org).await;
     assert_eq!(job["status"], "failed");

@@ -6,8 +6,17 @@ use super::micros;
 use crate::{StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 
-/// Records `outcome` for `(reference, operation)` unless one is recorded; returns the
-/// recorded outcome and amount.
+/// An operation as the sandbox recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub outcome: String,
+    pub amount: i64,
+    /// How many calls asked for it, this one included.
+    pub attempts: i64,
+}
+
+/// Records `outcome` for `(reference, operation)` unless one is recorded; returns what is
+/// recorded.
 pub async fn record_once(
     tx: &mut dyn Tx,
     reference: &str,
@@ -15,17 +24,21 @@ pub async fn record_once(
     outcome: &str,
     amount: i64,
     now: DateTime<Utc>,
-) -> Result<(String, i64), StoreError> {
+) -> Result<Recorded, StoreError> {
     let row = tx
         .query_one(
             "INSERT INTO sandbox_operations (reference, operation, outcome, amount, attempts, created_at)
              VALUES ($1, $2, $3, $4, 1, $5)
              ON CONFLICT (reference, operation) DO UPDATE SET attempts = sandbox_operations.attempts + 1
-             RETURNING outcome, amount",
+             RETURNING outcome, amount, attempts",
             &params![reference, operation, outcome, amount, micros(now)],
         )
         .await?;
-    Ok((row.string(0)?, row.i64(1)?))
+    Ok(Recorded {
+        outcome: row.string(0)?,
+        amount: row.i64(1)?,
+        attempts: row.i64(2)?,
+    })
 }
 
 /// The recorded outcome of `(reference, operation)`, if any.
@@ -33,16 +46,20 @@ pub async fn lookup(
     tx: &mut dyn Tx,
     reference: &str,
     operation: &str,
-) -> Result<Option<(String, i64)>, StoreError> {
+) -> Result<Option<Recorded>, StoreError> {
     match tx
         .query_opt(
-            "SELECT outcome, amount FROM sandbox_operations WHERE reference = $1 AND operation = $2",
+            "SELECT outcome, amount, attempts FROM sandbox_operations WHERE reference = $1 AND operation = $2",
             &params![reference, operation],
         )
         .await?
     {
         None => Ok(None),
-        Some(row) => Ok(Some((row.string(0)?, row.i64(1)?))),
+        Some(row) => Ok(Some(Recorded {
+            outcome: row.string(0)?,
+            amount: row.i64(1)?,
+            attempts: row.i64(2)?,
+        })),
     }
 }
 

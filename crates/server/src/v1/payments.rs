@@ -1,0 +1,658 @@
+//! Payments (the InstaMed transaction set): sale, authorization only, capture, void, refund
+//! and the simple refund, plus settlement and the sandbox's after-the-fact events.
+
+use super::{ListPage, datetime};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppQuery, page, parse_json};
+use crate::idempotency::IdempotencyRef;
+use crate::payment_flow::{self, PaymentRequest, Source};
+use crate::state::AppState;
+use crate::v1::payment_methods::{AchBody, CardBody, body_id, exactly_one};
+use crate::wire::{Amount, AmountText};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use quittance_domain::FieldError;
+use quittance_domain::ids::{AccountId, ClientId, OrganizationId, PaymentId, PaymentMethodId, SubAccountId};
+use quittance_domain::instruments::MethodType;
+use quittance_domain::payments::{Allocation, PaymentAction, PaymentStatus, check_allocations};
+use quittance_domain::receivables::MAX_TEXT;
+use quittance_store::repo::accounts::get_account;
+use quittance_store::repo::payments::{
+    self as store, PaymentFilter, PaymentRecord, RefundRecord, SettlementRecord,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationBody {
+    pub sub_account_id: String,
+    #[schema(value_type = f64, example = 50.25)]
+    pub amount: AmountText,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayment {
+    pub account_id: String,
+    /// Exact decimal, in the account's currency.
+    #[schema(value_type = f64, example = 100.50)]
+    pub amount: AmountText,
+    /// A saved method of this account; or give `card` or `ach`, used once and not kept.
+    pub payment_method_id: Option<String>,
+    pub card: Option<CardBody>,
+    pub ach: Option<AchBody>,
+    /// How the amount is spread over sub-accounts; must add up to `amount`. Default: oldest
+    /// open sub-account first.
+    pub allocations: Option<Vec<AllocationBody>>,
+    /// `true` (default): a sale, captured at once. `false`: authorization only; capture later.
+    pub capture: Option<bool>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MethodSummary {
+    /// `card` or `ach`.
+    #[serde(rename = "type")]
+    pub method_type: String,
+    pub brand: Option<String>,
+    pub last4: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AllocationResponse {
+    pub sub_account_id: String,
+    #[schema(value_type = f64)]
+    pub amount: Amount,
+    #[schema(value_type = f64)]
+    pub captured: Amount,
+    #[schema(value_type = f64)]
+    pub refunded: Amount,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentResponse {
+    pub id: String,
+    pub account_id: String,
+    pub payment_method_id: Option<String>,
+    /// pending, authorized, captured, declined, voided, refunded, partially_refunded,
+    /// returned, charged_back, settled, error or unknown.
+    pub status: String,
+    #[schema(value_type = f64, example = 100.5)]
+    pub amount: Amount,
+    #[schema(value_type = f64)]
+    pub amount_captured: Amount,
+    #[schema(value_type = f64)]
+    pub amount_refunded: Amount,
+    pub currency: String,
+    pub capture: bool,
+    pub method: MethodSummary,
+    pub description: Option<String>,
+    /// Why the processor declined or failed it (`card_declined`, `insufficient_funds`,
+    /// `processing_error`), or an ACH return code (`R01`).
+    pub decline_code: Option<String>,
+    pub processor_reference: Option<String>,
+    pub allocations: Vec<AllocationResponse>,
+    /// The master account's balance right after the capture.
+    #[schema(value_type = Option<f64>)]
+    pub account_balance_after: Option<Amount>,
+    pub settlement_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<PaymentRecord> for PaymentResponse {
+    fn from(p: PaymentRecord) -> Self {
+        let c = p.currency;
+        PaymentResponse {
+            id: p.id.to_string(),
+            account_id: p.account_id.to_string(),
+            payment_method_id: p.payment_method_id.map(|m| m.to_string()),
+            status: p.status.as_str().to_owned(),
+            amount: Amount::new(p.amount, c),
+            amount_captured: Amount::new(p.amount_captured, c),
+            amount_refunded: Amount::new(p.amount_refunded, c),
+            currency: c.code().to_owned(),
+            capture: p.capture,
+            method: MethodSummary {
+                method_type: p.method_type.as_str().to_owned(),
+                brand: p.brand.map(|b| b.as_str().to_owned()),
+                last4: p.last4,
+            },
+            description: p.description,
+            decline_code: p.decline_code,
+            processor_reference: p.processor_reference,
+            allocations: p
+                .allocations
+                .into_iter()
+                .map(|a| AllocationResponse {
+                    sub_account_id: a.sub_account_id.to_string(),
+                    amount: Amount::new(a.amount, c),
+                    captured: Amount::new(a.captured, c),
+                    refunded: Amount::new(a.refunded, c),
+                })
+                .collect(),
+            account_balance_after: p.account_balance_after.map(|b| Amount::new(b, c)),
+            settlement_id: p.settlement_id.map(|s| s.to_string()),
+            created_at: datetime(p.created_at),
+            updated_at: datetime(p.updated_at),
+        }
+    }
+}
+
+fn payment_id(id: &str) -> ApiResult<PaymentId> {
+    PaymentId::parse(id).ok_or_else(|| ApiError::not_found("payment", id))
+}
+
+/// Take a payment: a sale (default) or an authorization only, with a saved method or a card
+/// or bank account used once. A declined card is a payment with status `declined`.
+#[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = CreatePayment,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    responses((status = 201, body = PaymentResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: Option<Extension<IdempotencyRef>>,
+    AppJson(body): AppJson<CreatePayment>,
+) -> ApiResult<(StatusCode, Json<PaymentResponse>)> {
+    let org = caller.organization().clone();
+    let account_id = body_id("account_id", &body.account_id, AccountId::parse)?;
+    exactly_one(&[
+        ("payment_method_id", body.payment_method_id.is_some()),
+        ("card", body.card.is_some()),
+        ("ach", body.ach.is_some()),
+    ])?;
+    let (o, a) = (org.clone(), account_id.clone());
+    let account = state
+        .db
+        .read(move |tx| Box::pin(async move { get_account(tx, &o, &a).await }))
+        .await
+        .map_err(|e| match e {
+            quittance_store::StoreError::NotFound => {
+                ApiError::not_found("account", account_id.as_str()).with_param("account_id")
+            }
+            other => other.into(),
+        })?;
+    let amount = body.amount.to_minor("amount", account.currency)?;
+    if amount.get() <= 0 {
+        return Err(FieldError::new("amount", "must be greater than zero").into());
+    }
+    let allocations = match &body.allocations {
+        None => None,
+        Some(list) => {
+            let mut parsed = Vec::with_capacity(list.len());
+            for (i, a) in list.iter().enumerate() {
+                let field = format!("allocations[{i}]");
+                parsed.push(Allocation {
+                    sub_account_id: body_id("sub_account_id", &a.sub_account_id, SubAccountId::parse)
+                        .map_err(|e| e.within(&field))?,
+                    amount: a
+                        .amount
+                        .to_minor("amount", account.currency)
+                        .map_err(|e| e.within(&field))?,
+                });
+            }
+            check_allocations(amount, &parsed)?;
+            Some(parsed)
+        }
+    };
+    let source = match (&body.payment_method_id, &body.card, &body.ach) {
+        (Some(id), _, _) => Source::Saved(body_id("payment_method_id", id, PaymentMethodId::parse)?),
+        (None, Some(card), _) => Source::Card(card.validate("card", &state)?),
+        (None, None, Some(ach)) => Source::Bank(ach.validate("ach")?),
+        (None, None, None) => unreachable!("exactly_one checked"),
+    };
+    let description = match body.description.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) if d.chars().count() > MAX_TEXT => {
+            return Err(FieldError::new("description", "is longer than 255 characters").into());
+        }
+        Some(d) => Some(d.to_owned()),
+    };
+    let payment = payment_flow::create_payment(
+        &state,
+        &org,
+        PaymentRequest {
+            account_id: account.id,
+            amount,
+            source,
+            allocations,
+            capture: body.capture.unwrap_or(true),
+            description,
+            idempotency_ref: idempotency.map(|Extension(r)| r.0),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(payment.into())))
+}
+
+/// One payment.
+#[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", params(("id" = String, Path)),
+    responses((status = 200, body = PaymentResponse), (status = 404, body = ErrorBody)))]
+pub async fn retrieve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PaymentResponse>> {
+    let pid = payment_id(&id)?;
+    let org = caller.organization().clone();
+    let p = state
+        .db
+        .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &pid).await }))
+        .await
+        .map_err(|e| match e {
+            quittance_store::StoreError::NotFound => ApiError::not_found("payment", &id),
+            other => other.into(),
+        })?;
+    Ok(Json(p.into()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentListQuery {
+    pub current_page: Option<String>,
+    pub account_id: Option<String>,
+    pub client_id: Option<String>,
+    pub status: Option<String>,
+    pub method_type: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub format: Option<String>,
+}
+
+/// A `YYYY-MM-DD` date as the start of that day in UTC.
+fn day_start(field: &str, text: &str) -> ApiResult<DateTime<Utc>> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| ApiError::bad_request(format!("{field}: must be a date YYYY-MM-DD")).with_param(field))
+}
+
+fn query_id<T>(field: &str, text: &Option<String>, parse: fn(&str) -> Option<T>) -> ApiResult<Option<T>> {
+    text.as_deref()
+        .map(|t| {
+            parse(t.trim()).ok_or_else(|| {
+                ApiError::bad_request(format!("{field}: is not a well-formed id")).with_param(field)
+            })
+        })
+        .transpose()
+}
+
+impl PaymentListQuery {
+    /// The filters; `created_to` is inclusive (the whole day).
+    pub fn filter(&self) -> ApiResult<PaymentFilter> {
+        let enum_query = |field: &str, text: &Option<String>, parse: fn(&str, &str) -> Result<_, FieldError>| {
+            text.as_deref()
+                .map(|t| parse(field, t.trim()).map_err(|e| ApiError::bad_request(e.to_string()).with_param(field)))
+                .transpose()
+        };
+        Ok(PaymentFilter {
+            account_id: query_id("account_id", &self.account_id, AccountId::parse)?,
+            client_id: query_id("client_id", &self.client_id, ClientId::parse)?,
+            status: enum_query("status", &self.status, PaymentStatus::parse_field)?,
+            method_type: self
+                .method_type
+                .as_deref()
+                .map(|t| {
+                    MethodType::parse_field("method_type", t.trim())
+                        .map_err(|e| ApiError::bad_request(e.to_string()).with_param("method_type"))
+                })
+                .transpose()?,
+            created_from: self
+                .created_from
+                .as_deref()
+                .map(|t| day_start("created_from", t))
+                .transpose()?,
+            created_before: self
+                .created_to
+                .as_deref()
+                .map(|t| day_start("created_to", t).map(|d| d + chrono::Duration::days(1)))
+                .transpose()?,
+        })
+    }
+}
+
+/// List payments, oldest first (filters: `account_id`, `client_id`, `status`,
+/// `method_type`, `created_from`, `created_to` as `YYYY-MM-DD`, inclusive).
+#[utoipa::path(get, path = "/v1/payments", tag = "payments",
+    params(("current_page" = Option<i64>, Query), ("account_id" = Option<String>, Query),
+        ("client_id" = Option<String>, Query), ("status" = Option<String>, Query),
+        ("method_type" = Option<String>, Query),
+        ("created_from" = Option<String>, Query), ("created_to" = Option<String>, Query)),
+    responses((status = 200, body = ListPage<PaymentResponse>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(query): AppQuery<PaymentListQuery>,
+) -> ApiResult<Json<ListPage<PaymentResponse>>> {
+    let page = page(query.current_page.as_deref())?;
+    let filter = query.filter()?;
+    let org = caller.organization().clone();
+    let paged = state
+        .db
+        .read(move |tx| Box::pin(async move { store::list_payments(tx, &org, &filter, page).await }))
+        .await?;
+    Ok(Json(ListPage::new(paged, page, PaymentResponse::from)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmountBody {
+    /// Default: all of it.
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<AmountText>,
+    /// Refunds only: why, for your records.
+    pub reason: Option<String>,
+}
+
+/// An optional JSON body: empty is the default.
+fn optional_body(bytes: &Bytes) -> ApiResult<AmountBody> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(AmountBody::default())
+    } else {
+        parse_json(bytes)
+    }
+}
+
+async fn currency_of(state: &AppState, org: &OrganizationId, id: &PaymentId) -> ApiResult<quittance_domain::Currency> {
+    let (o, i) = (org.clone(), id.clone());
+    state
+        .db
+        .read(move |tx| Box::pin(async move { store::get_payment(tx, &o, &i).await }))
+        .await
+        .map(|p| p.currency)
+        .map_err(|e| match e {
+            quittance_store::StoreError::NotFound => ApiError::not_found("payment", id.as_str()),
+            other => other.into(),
+        })
+}
+
+/// Capture an authorized payment, in full (no body) or in part (`{"amount"}`); the rest of
+/// the authorization is released.
+#[utoipa::path(post, path = "/v1/payments/{id}/capture", tag = "payments", params(("id" = String, Path)),
+    request_body(content = Option<AmountBody>),
+    responses((status = 200, body = PaymentResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn capture(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<PaymentResponse>> {
+    let pid = payment_id(&id)?;
+    let body = optional_body(&body)?;
+    let org = caller.organization();
+    let amount = match &body.amount {
+        None => None,
+        Some(a) => Some(a.to_minor("amount", currency_of(&state, org, &pid).await?)?),
+    };
+    Ok(Json(payment_flow::capture(&state, org, &pid, amount).await?.into()))
+}
+
+/// Void a payment before settlement: an authorization is released, a capture given back.
+#[utoipa::path(post, path = "/v1/payments/{id}/void", tag = "payments", params(("id" = String, Path)),
+    responses((status = 200, body = PaymentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn void(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PaymentResponse>> {
+    let pid = payment_id(&id)?;
+    Ok(Json(payment_flow::void(&state, caller.organization(), &pid).await?.into()))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefundResponse {
+    pub id: String,
+    pub payment_id: String,
+    #[schema(value_type = f64)]
+    pub amount: Amount,
+    pub currency: String,
+    pub reason: Option<String>,
+    /// `pending` (the processor has not answered yet), `succeeded` or `failed`.
+    pub status: String,
+    pub created_at: String,
+}
+
+impl From<RefundRecord> for RefundResponse {
+    fn from(r: RefundRecord) -> Self {
+        RefundResponse {
+            id: r.id.to_string(),
+            payment_id: r.payment_id.to_string(),
+            amount: Amount::new(r.amount, r.currency),
+            currency: r.currency.code().to_owned(),
+            reason: r.reason,
+            status: r.status,
+            created_at: datetime(r.created_at),
+        }
+    }
+}
+
+async fn refund_payment(
+    state: &AppState,
+    org: &OrganizationId,
+    pid: &PaymentId,
+    body: AmountBody,
+) -> ApiResult<(StatusCode, Json<RefundResponse>)> {
+    let amount = match &body.amount {
+        None => None,
+        Some(a) => Some(a.to_minor("amount", currency_of(state, org, pid).await?)?),
+    };
+    let reason = match body.reason.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) if r.chars().count() > MAX_TEXT => {
+            return Err(FieldError::new("reason", "is longer than 255 characters").into());
+        }
+        Some(r) => Some(r.to_owned()),
+    };
+    let refund = payment_flow::refund(state, org, pid, amount, reason).await?;
+    Ok((StatusCode::CREATED, Json(refund.into())))
+}
+
+/// Refund a captured payment, in full (no body) or in part; refunds never exceed what was
+/// captured.
+#[utoipa::path(post, path = "/v1/payments/{id}/refunds", tag = "payments", params(("id" = String, Path)),
+    request_body(content = Option<AmountBody>),
+    responses((status = 201, body = RefundResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_refund(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<RefundResponse>)> {
+    let pid = payment_id(&id)?;
+    refund_payment(&state, caller.organization(), &pid, optional_body(&body)?).await
+}
+
+/// A payment's refunds.
+#[utoipa::path(get, path = "/v1/payments/{id}/refunds", tag = "payments", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<RefundResponse>), (status = 404, body = ErrorBody)))]
+pub async fn list_refunds(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<RefundResponse>>> {
+    let pid = payment_id(&id)?;
+    let org = caller.organization().clone();
+    let refunds = state
+        .db
+        .read(move |tx| {
+            Box::pin(async move {
+                store::get_payment(tx, &org, &pid).await?;
+                store::list_refunds(tx, &org, &pid).await
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            quittance_store::StoreError::NotFound => ApiError::not_found("payment", &id),
+            other => other.into(),
+        })?;
+    Ok(Json(refunds.into_iter().map(RefundResponse::from).collect()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimpleRefund {
+    pub payment_id: String,
+    /// Default: everything not yet refunded.
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<AmountText>,
+    pub reason: Option<String>,
+}
+
+/// The simple refund: refund a payment by its id.
+#[utoipa::path(post, path = "/v1/refunds", tag = "payments", request_body = SimpleRefund,
+    responses((status = 201, body = RefundResponse), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn simple_refund(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<SimpleRefund>,
+) -> ApiResult<(StatusCode, Json<RefundResponse>)> {
+    let pid = body_id("payment_id", &body.payment_id, PaymentId::parse)?;
+    refund_payment(
+        &state,
+        caller.organization(),
+        &pid,
+        AmountBody {
+            amount: body.amount,
+            reason: body.reason,
+        },
+    )
+    .await
+    .map_err(|e| {
+        if e.class() == crate::error::ErrorClass::NotFound {
+            e.with_param("payment_id")
+        } else {
+            e
+        }
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettlementResponse {
+    pub id: String,
+    pub currency: String,
+    pub payment_count: i64,
+    /// Captured less refunded, over the batch's payments.
+    #[schema(value_type = f64)]
+    pub amount: Amount,
+    pub payment_ids: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<SettlementRecord> for SettlementResponse {
+    fn from(s: SettlementRecord) -> Self {
+        SettlementResponse {
+            id: s.id.to_string(),
+            currency: s.currency.code().to_owned(),
+            payment_count: s.payment_count,
+            amount: Amount::new(s.amount, s.currency),
+            payment_ids: s.payments.iter().map(ToString::to_string).collect(),
+            created_at: datetime(s.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettlementsResponse {
+    /// One batch per currency; empty when nothing was waiting.
+    pub data: Vec<SettlementResponse>,
+}
+
+/// Close a settlement batch now: captured payments move to `settled` (ACH debits that come
+/// back are then `returned`). It also happens daily on its own.
+#[utoipa::path(post, path = "/v1/settlements", tag = "payments",
+    responses((status = 201, body = SettlementsResponse)))]
+pub async fn settle(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<(StatusCode, Json<SettlementsResponse>)> {
+    let cutoff = state.clock.now() + chrono::Duration::microseconds(1);
+    let batches = payment_flow::settle(&state, caller.organization(), cutoff).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SettlementsResponse {
+            data: batches.into_iter().map(SettlementResponse::from).collect(),
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxEventBody {
+    /// The return or dispute reason code (`R01` by default for returns).
+    pub code: Option<String>,
+}
+
+async fn sandbox_reverse(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: PaymentAction,
+    body: &Bytes,
+    default_code: &str,
+) -> ApiResult<Json<PaymentResponse>> {
+    let pid = payment_id(id)?;
+    let body: SandboxEventBody = if body.iter().all(u8::is_ascii_whitespace) {
+        SandboxEventBody::default()
+    } else {
+        parse_json(body)?
+    };
+    let code = body.code.unwrap_or_else(|| default_code.to_owned());
+    if code.is_empty() || code.len() > 16 {
+        return Err(FieldError::new("code", "must be 1 to 16 characters").into());
+    }
+    if action == PaymentAction::Return {
+        let org = caller.organization().clone();
+        let p = pid.clone();
+        let payment = state
+            .db
+            .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &p).await }))
+            .await
+            .map_err(|e| match e {
+                quittance_store::StoreError::NotFound => ApiError::not_found("payment", id),
+                other => other.into(),
+            })?;
+        if payment.method_type != MethodType::Ach {
+            return Err(ApiError::conflict("only an ACH payment can be returned"));
+        }
+    }
+    Ok(Json(
+        payment_flow::reverse(state, caller.organization(), &pid, action, Some(code))
+            .await?
+            .into(),
+    ))
+}
+
+/// Sandbox: the cardholder disputes the payment and the processor takes the money back.
+#[utoipa::path(post, path = "/v1/sandbox/payments/{id}/chargeback", tag = "sandbox", params(("id" = String, Path)),
+    request_body(content = Option<SandboxEventBody>),
+    responses((status = 200, body = PaymentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn sandbox_chargeback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<PaymentResponse>> {
+    sandbox_reverse(&state, &caller, &id, PaymentAction::Chargeback, &body, "fraudulent").await
+}
+
+/// Sandbox: the bank returns an ACH debit (`R01`, insufficient funds, unless `code` says
+/// otherwise).
+#[utoipa::path(post, path = "/v1/sandbox/payments/{id}/ach_return", tag = "sandbox", params(("id" = String, Path)),
+    request_body(content = Option<SandboxEventBody>),
+    responses((status = 200, body = PaymentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn sandbox_ach_return(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<PaymentResponse>> {
+    sandbox_reverse(&state, &caller, &id, PaymentAction::Return, &body, "R01").await
+}
