@@ -14,6 +14,14 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/v1/accounts/{id}/sub_accounts") => {
             Some(json!({"reference": "V-NEW", "original_balance": 1}))
         }
+        (
+            "POST",
+            "/v1/payments/{id}/capture"
+            | "/v1/payments/{id}/void"
+            | "/v1/payments/{id}/refunds"
+            | "/v1/sandbox/payments/{id}/chargeback"
+            | "/v1/sandbox/payments/{id}/ach_return",
+        ) => Some(json!({})),
         ("GET" | "DELETE", _) => None,
         other => panic!("no body known for {other:?}: add the new route to the tenancy test"),
     }
@@ -31,6 +39,10 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         "import"
     } else if path.starts_with("/v1/events/") {
         "event"
+    } else if path.starts_with("/v1/payment_methods/") {
+        "payment_method"
+    } else if path.starts_with("/v1/payments/") || path.starts_with("/v1/sandbox/payments/") {
+        "payment"
     } else if path.starts_with("/api/events/") {
         return (
             owned["iso_event"].as_str().expect("uuid").to_owned(),
@@ -65,6 +77,7 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         .0,
         StatusCode::OK
     );
+    let (method, payment) = crate::payments::saved_card_payment(app, owner, account, "10.00").await;
     let (_, events) = app.get("/v1/events", owner).await;
     let (_, iso) = app.get("/api/events", owner).await;
     json!({
@@ -74,6 +87,8 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         "import": job["id"],
         "event": events["data"][0]["id"],
         "iso_event": iso["data"][0]["id"],
+        "payment_method": method,
+        "payment": payment,
     })
 }
 
@@ -155,6 +170,9 @@ async fn lists_and_filters_show_only_the_callers_records() {
         "/v1/clients",
         "/v1/accounts?account_number=OWNED-1",
         "/v1/accounts?last_name=Doe",
+        "/v1/payments",
+        "/v1/reports/payments",
+        &format!("/v1/payments?account_id={}", owned["account"].as_str().expect("id")),
     ] {
         let (status, page) = app.get(path, &stranger).await;
         assert_eq!(status, StatusCode::OK);
