@@ -343,7 +343,8 @@ async fn serve(dir: &Path) -> Result<(Served, AppState), String> {
         ..Config::default()
     };
     let hasher = SecretHasher::load_or_create(None, dir)?;
-    let vault = quittance_server::vault::Vault::load_or_create(None, dir).map_err(|e| e.to_string())?;
+    let vault =
+        quittance_server::vault::Vault::load_or_create(None, dir).map_err(|e| e.to_string())?;
     let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

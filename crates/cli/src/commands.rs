@@ -34,7 +34,8 @@ async fn open(config: &Config) -> Result<Db, String> {
 }
 
 fn open_vault(config: &Config) -> Result<Vault, String> {
-    Vault::load_or_create(config.vault_key_file.as_deref(), &config.data_dir).map_err(|e| e.to_string())
+    Vault::load_or_create(config.vault_key_file.as_deref(), &config.data_dir)
+        .map_err(|e| e.to_string())
 }
 
 pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<(), String> {

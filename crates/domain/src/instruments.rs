@@ -126,7 +126,12 @@ impl CardInput<'_> {
             billing_zip: match self.billing_zip.map(str::trim) {
                 None | Some("") => None,
                 Some(zip) if zip.len() <= 10 => Some(zip.to_owned()),
-                Some(_) => return Err(FieldError::new("billing_zip", "is longer than 10 characters")),
+                Some(_) => {
+                    return Err(FieldError::new(
+                        "billing_zip",
+                        "is longer than 10 characters",
+                    ));
+                }
             },
         })
     }
@@ -169,7 +174,10 @@ fn holder_name(text: &str) -> Result<String, FieldError> {
         return Err(FieldError::new("holder_name", "is required"));
     }
     if name.chars().count() > 255 {
-        return Err(FieldError::new("holder_name", "is longer than 255 characters"));
+        return Err(FieldError::new(
+            "holder_name",
+            "is longer than 255 characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -357,11 +365,15 @@ mod tests {
 
     #[test]
     fn errors_and_debug_never_show_the_number() {
-        let c = card("4242424242424242").validate((2026, 11)).expect("valid");
+        let c = card("4242424242424242")
+            .validate((2026, 11))
+            .expect("valid");
         let shown = format!("{c:?}");
         assert!(!shown.contains("4242424242424242"), "{shown}");
         assert!(shown.contains("****4242"), "{shown}");
-        let e = card("4242424242424241").validate((2026, 11)).expect_err("bad");
+        let e = card("4242424242424241")
+            .validate((2026, 11))
+            .expect_err("bad");
         assert!(!e.to_string().contains("424242424242"), "{e}");
     }
 
@@ -370,8 +382,14 @@ mod tests {
         let text = r#"{"n":"4242424242424242","id":"pay_0123456789012345678901234567890a","amount":1234567890123.45,"t":1763700000}"#;
         let masked = mask_card_numbers(text);
         assert!(masked.contains(r#""n":"****4242""#), "{masked}");
-        assert!(masked.contains("pay_0123456789012345678901234567890a"), "{masked}");
-        assert!(masked.contains("1234567890123.45"), "not Luhn-valid: {masked}");
+        assert!(
+            masked.contains("pay_0123456789012345678901234567890a"),
+            "{masked}"
+        );
+        assert!(
+            masked.contains("1234567890123.45"),
+            "not Luhn-valid: {masked}"
+        );
         assert_eq!(mask_card_numbers("é 4000000000000002 ü"), "é ****0002 ü");
     }
 

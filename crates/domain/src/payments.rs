@@ -38,7 +38,9 @@ pub enum PaymentAction {
     Capture,
     Void,
     /// A refund; `leaves_nothing` when it brings the refunded total up to the captured amount.
-    Refund { leaves_nothing: bool },
+    Refund {
+        leaves_nothing: bool,
+    },
     Settle,
     /// An ACH return.
     Return,
@@ -257,10 +259,15 @@ fn movement(
         account: counter,
         amount: MinorUnits::new(-receivable_sign * total),
     }];
-    postings.extend(shares.iter().filter(|(_, a)| a.get() != 0).map(|(sub, a)| Posting {
-        account: LedgerAccount::Receivable(sub.clone()),
-        amount: MinorUnits::new(receivable_sign * a.get()),
-    }));
+    postings.extend(
+        shares
+            .iter()
+            .filter(|(_, a)| a.get() != 0)
+            .map(|(sub, a)| Posting {
+                account: LedgerAccount::Receivable(sub.clone()),
+                amount: MinorUnits::new(receivable_sign * a.get()),
+            }),
+    );
     postings
 }
 
@@ -280,7 +287,11 @@ pub fn settlement_postings(amount: MinorUnits) -> Vec<Posting> {
 
 /// True when the postings sum to zero, as every ledger transaction must.
 pub fn balanced(postings: &[Posting]) -> bool {
-    postings.iter().map(|p| i128::from(p.amount.get())).sum::<i128>() == 0
+    postings
+        .iter()
+        .map(|p| i128::from(p.amount.get()))
+        .sum::<i128>()
+        == 0
 }
 
 #[cfg(test)]
@@ -312,9 +323,24 @@ mod tests {
     fn impossible_transitions_name_both_states() {
         let e = S::Declined.apply(A::Capture).expect_err("refused");
         assert_eq!(e.to_string(), "cannot capture a payment that is declined");
-        assert!(S::Settled.apply(A::Void).is_err(), "no void after settlement");
-        assert!(S::Authorized.apply(A::Refund { leaves_nothing: true }).is_err());
-        assert!(S::Refunded.apply(A::Refund { leaves_nothing: true }).is_err());
+        assert!(
+            S::Settled.apply(A::Void).is_err(),
+            "no void after settlement"
+        );
+        assert!(
+            S::Authorized
+                .apply(A::Refund {
+                    leaves_nothing: true
+                })
+                .is_err()
+        );
+        assert!(
+            S::Refunded
+                .apply(A::Refund {
+                    leaves_nothing: true
+                })
+                .is_err()
+        );
         assert!(S::Voided.apply(A::Capture).is_err());
         // An unknown outcome can still be learned.
         assert_eq!(S::Unknown.apply(A::Decline), Ok(S::Declined));
@@ -420,7 +446,10 @@ mod tests {
             spread_in_order(MinorUnits::new(350), &limits),
             vec![MinorUnits::new(300), MinorUnits::new(50)]
         );
-        let shares = [(sub(1), MinorUnits::new(300)), (sub(2), MinorUnits::new(50))];
+        let shares = [
+            (sub(1), MinorUnits::new(300)),
+            (sub(2), MinorUnits::new(50)),
+        ];
         let p = collection_postings(&shares);
         assert!(balanced(&p));
         assert_eq!(p[0].account, LedgerAccount::ProcessorClearing);

@@ -45,7 +45,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let key = match raw.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+        Ok(k)
+            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+        {
             k.to_owned()
         }
         _ => return bad_key("Idempotency-Key must be 1 to 255 visible ASCII characters"),
@@ -87,8 +89,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         key,
     };
     let now = state.clock.now();
-    let lease = Duration::seconds(i64::try_from(state.config.idempotency_lease_seconds).unwrap_or(60));
-    let ttl = Duration::seconds(i64::try_from(state.config.idempotency_ttl_seconds).unwrap_or(86_400));
+    let lease =
+        Duration::seconds(i64::try_from(state.config.idempotency_lease_seconds).unwrap_or(60));
+    let ttl =
+        Duration::seconds(i64::try_from(state.config.idempotency_ttl_seconds).unwrap_or(86_400));
     let claimed = {
         let (scope, fingerprint) = (scope.clone(), fingerprint.clone());
         state
@@ -107,11 +111,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             "this Idempotency-Key was used with a different request body",
         )
         .into_response(),
-        Ok(Claim::InFlight) => ApiError::conflict(
-            "a request with this Idempotency-Key is still running; retry later",
-        )
-        .with_param(HEADER)
-        .into_response(),
+        Ok(Claim::InFlight) => {
+            ApiError::conflict("a request with this Idempotency-Key is still running; retry later")
+                .with_param(HEADER)
+                .into_response()
+        }
         Ok(Claim::Replay(stored)) => replay(stored),
         Ok(Claim::Run) => {
             let reference = state.hasher.hash(&format!(
@@ -167,7 +171,10 @@ fn replay(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = (status, stored.body).into_response();
     let headers = response.headers_mut();
-    if let Some(ct) = stored.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+    if let Some(ct) = stored
+        .content_type
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
         headers.insert(header::CONTENT_TYPE, ct);
     }
     headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));

@@ -90,16 +90,13 @@ async fn open_saved(
         })
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("payment method", id.as_str())
-                .with_param("payment_method_id"),
+            StoreError::NotFound => {
+                ApiError::not_found("payment method", id.as_str()).with_param("payment_method_id")
+            }
             other => other.into(),
         })?;
     if &method.account_id != account {
-        return Err(FieldError::new(
-            "payment_method_id",
-            "belongs to another account",
-        )
-        .into());
+        return Err(FieldError::new("payment_method_id", "belongs to another account").into());
     }
     let number = state
         .vault
@@ -337,7 +334,11 @@ fn not_found_as(e: PaymentError, id: &PaymentId) -> ApiError {
 }
 
 /// `POST /v1/payments/{id}/void`.
-pub async fn void(state: &AppState, org: &OrganizationId, id: &PaymentId) -> ApiResult<PaymentRecord> {
+pub async fn void(
+    state: &AppState,
+    org: &OrganizationId,
+    id: &PaymentId,
+) -> ApiResult<PaymentRecord> {
     let p = load(state, org, id).await?;
     store::voidable(&p)?;
     state.processor.void(id).await.map_err(unavailable)?;
@@ -364,12 +365,18 @@ pub async fn refund(
     reason: Option<String>,
 ) -> ApiResult<RefundRecord> {
     let refund_id = RefundId::generate();
-    let (o, i, r, now) = (org.clone(), id.clone(), refund_id.clone(), state.clock.now());
+    let (o, i, r, now) = (
+        org.clone(),
+        id.clone(),
+        refund_id.clone(),
+        state.clock.now(),
+    );
     let (payment, refund) = state
         .db
         .write(move |tx| {
             Box::pin(async move {
-                let (p, refund) = store::reserve_refund(tx, &o, &i, &r, amount, reason, now).await?;
+                let (p, refund) =
+                    store::reserve_refund(tx, &o, &i, &r, amount, reason, now).await?;
                 payment_event(tx, EventType::PaymentRefunded, &p, now).await?;
                 Ok::<_, PaymentError>((p, refund))
             })
@@ -527,11 +534,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<Reconciled, ApiError> {
 /// The daily close: at each UTC midnight, payments captured before it are settled.
 pub async fn settle_daily(state: &AppState) -> Result<usize, ApiError> {
     let now = state.clock.now();
-    let Some(midnight) = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-    else {
+    let Some(midnight) = now.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()) else {
         return Ok(0);
     };
     debug_assert_eq!(midnight.day(), now.day());

@@ -5,8 +5,8 @@ use crate::auth::{FailuresByAddress, SecretHasher};
 use crate::config::Config;
 use crate::processor::Processor;
 use crate::processor::sandbox::SandboxProcessor;
-use crate::vault::Vault;
 use crate::telemetry::Metrics;
+use crate::vault::Vault;
 use quittance_domain::Clock;
 use quittance_store::Db;
 use std::ops::Deref;
@@ -67,7 +67,10 @@ pub struct FirstCvv(
     std::sync::Mutex<
         std::collections::HashMap<
             quittance_domain::ids::PaymentMethodId,
-            (quittance_domain::instruments::SensitiveDigits, std::time::Instant),
+            (
+                quittance_domain::instruments::SensitiveDigits,
+                std::time::Instant,
+            ),
         >,
     >,
 );

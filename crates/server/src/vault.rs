@@ -135,7 +135,10 @@ impl Vault {
     /// The id of the key that seals.
     pub fn current_key_id(&self) -> String {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        ring.keys.last().map(|(id, _)| id.clone()).unwrap_or_default()
+        ring.keys
+            .last()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
     }
 
     /// Appends a new key to the key file and makes it the one that seals; returns its id.
@@ -163,9 +166,13 @@ impl Vault {
     /// Seals `plain` for the record `record_id` under the current key.
     pub fn seal(&self, record_id: &str, plain: &str) -> Sealed {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        let (key_id, key) = ring.keys.last().map(|(i, k)| (i.clone(), k)).unwrap_or_else(|| {
-            unreachable!("a keyring is never empty (parse refuses an empty file)")
-        });
+        let (key_id, key) = ring
+            .keys
+            .last()
+            .map(|(i, k)| (i.clone(), k))
+            .unwrap_or_else(|| {
+                unreachable!("a keyring is never empty (parse refuses an empty file)")
+            });
         let mut nonce = [0u8; NONCE_LEN];
         // The OS random source failing is unrecoverable for a server that seals secrets.
         #[allow(clippy::expect_used)]
@@ -253,7 +260,9 @@ pub async fn reseal_all(
         }
         let mut fresh = Vec::with_capacity(stale.len());
         for (id, old) in stale {
-            let plain = vault.open(id.as_str(), &old).map_err(|e| format!("{id}: {e}"))?;
+            let plain = vault
+                .open(id.as_str(), &old)
+                .map_err(|e| format!("{id}: {e}"))?;
             fresh.push((id.clone(), old, vault.seal(id.as_str(), &plain)));
         }
         let changed = db
@@ -289,7 +298,10 @@ mod tests {
         let sealed = vault.seal("pm_1", "4242424242424242");
         assert_eq!(sealed.key_id, "k1");
         assert!(!sealed.ciphertext.contains("4242424242424242"));
-        assert_eq!(vault.open("pm_1", &sealed).expect("open"), "4242424242424242");
+        assert_eq!(
+            vault.open("pm_1", &sealed).expect("open"),
+            "4242424242424242"
+        );
         assert_eq!(vault.open("pm_2", &sealed), Err(VaultError::Corrupt));
         // Two seals of one value differ (fresh nonce).
         assert_ne!(vault.seal("pm_1", "4242424242424242"), sealed);
@@ -299,13 +311,22 @@ mod tests {
         assert_eq!(other.add_key().expect("rotate"), "k2");
         let resealed = other.seal("pm_1", "4242424242424242");
         assert_eq!(resealed.key_id, "k2");
-        assert_eq!(vault.open("pm_1", &resealed).expect("reloads"), "4242424242424242");
+        assert_eq!(
+            vault.open("pm_1", &resealed).expect("reloads"),
+            "4242424242424242"
+        );
         assert_eq!(vault.current_key_id(), "k2");
-        assert_eq!(other.open("pm_1", &sealed).expect("old key still opens"), "4242424242424242");
+        assert_eq!(
+            other.open("pm_1", &sealed).expect("old key still opens"),
+            "4242424242424242"
+        );
         let gone = Sealed {
             key_id: "k9".into(),
             ciphertext: sealed.ciphertext.clone(),
         };
-        assert_eq!(vault.open("pm_1", &gone), Err(VaultError::UnknownKey("k9".into())));
+        assert_eq!(
+            vault.open("pm_1", &gone),
+            Err(VaultError::UnknownKey("k9".into()))
+        );
     }
 }

@@ -17,8 +17,8 @@
 
 use super::{AuthorizeRequest, Instrument, Outcome, Processor, ProcessorError, ProcessorResult};
 use quittance_domain::Clock;
-use quittance_domain::ids::{PaymentId, RefundId};
 use quittance_domain::MinorUnits;
+use quittance_domain::ids::{PaymentId, RefundId};
 use quittance_store::repo::sandbox;
 use quittance_store::{Db, StoreError};
 use std::sync::Arc;
@@ -158,9 +158,14 @@ impl Processor for SandboxProcessor {
 
     fn void<'a>(&'a self, payment: &'a PaymentId) -> ProcessorResult<'a, ()> {
         Box::pin(async move {
-            self.record_once(payment.as_str(), "void", "voided".to_owned(), MinorUnits::ZERO)
-                .await
-                .map(drop)
+            self.record_once(
+                payment.as_str(),
+                "void",
+                "voided".to_owned(),
+                MinorUnits::ZERO,
+            )
+            .await
+            .map(drop)
         })
     }
 

@@ -386,6 +386,9 @@ pub async fn delete(
         .write(move |tx| {
             Box::pin(async move {
                 let deleted = store::get_account(tx, &org, &account).await?;
+                if quittance_store::repo::payments::account_has_payments(tx, &org, &account).await? {
+                    return Err(StoreError::Conflict("payments".to_owned()));
+                }
                 store::delete_account(tx, &org, &account).await?;
                 events::record(
                     tx,
@@ -399,7 +402,13 @@ pub async fn delete(
             })
         })
         .await
-        .or_not_found("account", &id)?;
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::conflict(
+                "the account has payments, which are kept for the record: close it (status closed) instead",
+            ),
+            StoreError::NotFound => ApiError::not_found("account", &id),
+            other => other.into(),
+        })?;
     Ok(Json(DeletedResponse { id, deleted: true }))
 }
 

@@ -14,9 +14,7 @@ use axum::http::StatusCode;
 use chrono::Datelike;
 use quittance_domain::FieldError;
 use quittance_domain::ids::{AccountId, PaymentMethodId};
-use quittance_domain::instruments::{
-    BankAccount, BankAccountInput, Card, CardInput, MethodType,
-};
+use quittance_domain::instruments::{BankAccount, BankAccountInput, Card, CardInput, MethodType};
 use quittance_store::repo::accounts::get_account;
 use quittance_store::repo::payment_methods::{self as store, StoredPaymentMethod};
 use serde::{Deserialize, Serialize};
@@ -239,7 +237,9 @@ pub async fn retrieve(
     let org = caller.organization().clone();
     let method = state
         .db
-        .read(move |tx| Box::pin(async move { store::get_payment_method(tx, &org, &method_id).await }))
+        .read(move |tx| {
+            Box::pin(async move { store::get_payment_method(tx, &org, &method_id).await })
+        })
         .await
         .or_not_found("payment method", &id)?;
     Ok(Json(method.into()))
@@ -295,5 +295,9 @@ pub async fn list_for_account(
         })
         .await
         .or_not_found("account", &id)?;
-    Ok(Json(ListPage::new(paged, page, PaymentMethodResponse::from)))
+    Ok(Json(ListPage::new(
+        paged,
+        page,
+        PaymentMethodResponse::from,
+    )))
 }

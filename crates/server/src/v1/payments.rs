@@ -16,7 +16,9 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use quittance_domain::FieldError;
-use quittance_domain::ids::{AccountId, ClientId, OrganizationId, PaymentId, PaymentMethodId, SubAccountId};
+use quittance_domain::ids::{
+    AccountId, ClientId, OrganizationId, PaymentId, PaymentMethodId, SubAccountId,
+};
 use quittance_domain::instruments::MethodType;
 use quittance_domain::payments::{Allocation, PaymentAction, PaymentStatus, check_allocations};
 use quittance_domain::receivables::MAX_TEXT;
@@ -188,8 +190,12 @@ pub async fn create(
             for (i, a) in list.iter().enumerate() {
                 let field = format!("allocations[{i}]");
                 parsed.push(Allocation {
-                    sub_account_id: body_id("sub_account_id", &a.sub_account_id, SubAccountId::parse)
-                        .map_err(|e| e.within(&field))?,
+                    sub_account_id: body_id(
+                        "sub_account_id",
+                        &a.sub_account_id,
+                        SubAccountId::parse,
+                    )
+                    .map_err(|e| e.within(&field))?,
                     amount: a
                         .amount
                         .to_minor("amount", account.currency)
@@ -201,7 +207,9 @@ pub async fn create(
         }
     };
     let source = match (&body.payment_method_id, &body.card, &body.ach) {
-        (Some(id), _, _) => Source::Saved(body_id("payment_method_id", id, PaymentMethodId::parse)?),
+        (Some(id), _, _) => {
+            Source::Saved(body_id("payment_method_id", id, PaymentMethodId::parse)?)
+        }
         (None, Some(card), _) => Source::Card(card.validate("card", &state)?),
         (None, None, Some(ach)) => Source::Bank(ach.validate("ach")?),
         (None, None, None) => unreachable!("exactly_one checked"),
@@ -269,10 +277,16 @@ fn day_start(field: &str, text: &str) -> ApiResult<DateTime<Utc>> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-        .ok_or_else(|| ApiError::bad_request(format!("{field}: must be a date YYYY-MM-DD")).with_param(field))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{field}: must be a date YYYY-MM-DD")).with_param(field)
+        })
 }
 
-fn query_id<T>(field: &str, text: &Option<String>, parse: fn(&str) -> Option<T>) -> ApiResult<Option<T>> {
+fn query_id<T>(
+    field: &str,
+    text: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+) -> ApiResult<Option<T>> {
     text.as_deref()
         .map(|t| {
             parse(t.trim()).ok_or_else(|| {
@@ -285,11 +299,15 @@ fn query_id<T>(field: &str, text: &Option<String>, parse: fn(&str) -> Option<T>)
 impl PaymentListQuery {
     /// The filters; `created_to` is inclusive (the whole day).
     pub fn filter(&self) -> ApiResult<PaymentFilter> {
-        let enum_query = |field: &str, text: &Option<String>, parse: fn(&str, &str) -> Result<_, FieldError>| {
-            text.as_deref()
-                .map(|t| parse(field, t.trim()).map_err(|e| ApiError::bad_request(e.to_string()).with_param(field)))
-                .transpose()
-        };
+        let enum_query =
+            |field: &str, text: &Option<String>, parse: fn(&str, &str) -> Result<_, FieldError>| {
+                text.as_deref()
+                    .map(|t| {
+                        parse(field, t.trim())
+                            .map_err(|e| ApiError::bad_request(e.to_string()).with_param(field))
+                    })
+                    .transpose()
+            };
         Ok(PaymentFilter {
             account_id: query_id("account_id", &self.account_id, AccountId::parse)?,
             client_id: query_id("client_id", &self.client_id, ClientId::parse)?,
@@ -334,7 +352,9 @@ pub async fn list(
     let org = caller.organization().clone();
     let paged = state
         .db
-        .read(move |tx| Box::pin(async move { store::list_payments(tx, &org, &filter, page).await }))
+        .read(move |tx| {
+            Box::pin(async move { store::list_payments(tx, &org, &filter, page).await })
+        })
         .await?;
     Ok(Json(ListPage::new(paged, page, PaymentResponse::from)))
 }
@@ -358,7 +378,11 @@ fn optional_body(bytes: &Bytes) -> ApiResult<AmountBody> {
     }
 }
 
-async fn currency_of(state: &AppState, org: &OrganizationId, id: &PaymentId) -> ApiResult<quittance_domain::Currency> {
+async fn currency_of(
+    state: &AppState,
+    org: &OrganizationId,
+    id: &PaymentId,
+) -> ApiResult<quittance_domain::Currency> {
     let (o, i) = (org.clone(), id.clone());
     state
         .db
@@ -390,7 +414,11 @@ pub async fn capture(
         None => None,
         Some(a) => Some(a.to_minor("amount", currency_of(&state, org, &pid).await?)?),
     };
-    Ok(Json(payment_flow::capture(&state, org, &pid, amount).await?.into()))
+    Ok(Json(
+        payment_flow::capture(&state, org, &pid, amount)
+            .await?
+            .into(),
+    ))
 }
 
 /// Void a payment before settlement: an authorization is released, a capture given back.
@@ -402,7 +430,11 @@ pub async fn void(
     Path(id): Path<String>,
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(&id)?;
-    Ok(Json(payment_flow::void(&state, caller.organization(), &pid).await?.into()))
+    Ok(Json(
+        payment_flow::void(&state, caller.organization(), &pid)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -492,7 +524,9 @@ pub async fn list_refunds(
             quittance_store::StoreError::NotFound => ApiError::not_found("payment", &id),
             other => other.into(),
         })?;
-    Ok(Json(refunds.into_iter().map(RefundResponse::from).collect()))
+    Ok(Json(
+        refunds.into_iter().map(RefundResponse::from).collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -640,7 +674,15 @@ pub async fn sandbox_chargeback(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<PaymentResponse>> {
-    sandbox_reverse(&state, &caller, &id, PaymentAction::Chargeback, &body, "fraudulent").await
+    sandbox_reverse(
+        &state,
+        &caller,
+        &id,
+        PaymentAction::Chargeback,
+        &body,
+        "fraudulent",
+    )
+    .await
 }
 
 /// Sandbox: the bank returns an ACH debit (`R01`, insufficient funds, unless `code` says

@@ -98,7 +98,11 @@ fn csv_line(row: &PaymentReportRow) -> String {
         row.processor_reference.clone().unwrap_or_default(),
         amount(&row.account_balance_after),
     ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
@@ -126,15 +130,29 @@ pub async fn payments(
                 .db
                 .read(move |tx| {
                     Box::pin(async move {
-                        let total = store::list_payments(tx, &o, &f, PageRequest { number: 1, per_page: 0 })
-                            .await?
-                            .total;
-                        let rows = store::report_rows(tx, &o, &f, None, Some(page), PER_PAGE).await?;
+                        let total = store::list_payments(
+                            tx,
+                            &o,
+                            &f,
+                            PageRequest {
+                                number: 1,
+                                per_page: 0,
+                            },
+                        )
+                        .await?
+                        .total;
+                        let rows =
+                            store::report_rows(tx, &o, &f, None, Some(page), PER_PAGE).await?;
                         Ok::<_, quittance_store::StoreError>((rows, total))
                     })
                 })
                 .await?;
-            Ok(Json(ListPage::new(Paged { items, total }, page, PaymentReportRow::from)).into_response())
+            Ok(Json(ListPage::new(
+                Paged { items, total },
+                page,
+                PaymentReportRow::from,
+            ))
+            .into_response())
         }
         Some("csv") => Ok(csv_stream(state, org, filter)),
         Some(_) => Err(ApiError::bad_request("format: must be json or csv").with_param("format")),
@@ -142,7 +160,11 @@ pub async fn payments(
 }
 
 /// Streams the selection in batches by payment id, so memory stays flat however many rows.
-fn csv_stream(state: AppState, org: quittance_domain::ids::OrganizationId, filter: PaymentFilter) -> Response {
+fn csv_stream(
+    state: AppState,
+    org: quittance_domain::ids::OrganizationId,
+    filter: PaymentFilter,
+) -> Response {
     const BATCH: i64 = 500;
     let (send, receive) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     tokio::spawn(async move {
@@ -155,7 +177,9 @@ fn csv_stream(state: AppState, org: quittance_domain::ids::OrganizationId, filte
             let rows = state
                 .db
                 .read(move |tx| {
-                    Box::pin(async move { store::report_rows(tx, &o, &f, a.as_ref(), None, BATCH).await })
+                    Box::pin(async move {
+                        store::report_rows(tx, &o, &f, a.as_ref(), None, BATCH).await
+                    })
                 })
                 .await;
             let rows = match rows {
@@ -183,7 +207,10 @@ fn csv_stream(state: AppState, org: quittance_domain::ids::OrganizationId, filte
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"payments.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"payments.csv\"",
+            ),
         ],
         Body::from_stream(stream),
     )

@@ -48,8 +48,15 @@ pub async fn spawn_app_with(mut config: Config) -> TestApp {
     config.data_dir = db.dir.path().to_path_buf();
     let hasher = SecretHasher::from_hex(&"5a".repeat(32)).expect("key");
     let clock = ManualClock::new(Utc::now());
-    let vault = quittance_server::vault::Vault::load_or_create(None, &config.data_dir).expect("vault");
-    let state = AppState::new(db.db.clone(), config, Arc::new(clock.clone()), hasher, vault);
+    let vault =
+        quittance_server::vault::Vault::load_or_create(None, &config.data_dir).expect("vault");
+    let state = AppState::new(
+        db.db.clone(),
+        config,
+        Arc::new(clock.clone()),
+        hasher,
+        vault,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

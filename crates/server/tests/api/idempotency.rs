@@ -24,7 +24,11 @@ async fn post_with_key(
         .headers()
         .get("Idempotent-Replayed")
         .map(|v| v.to_str().expect("ascii").to_owned());
-    (response.status(), replayed, response.text().await.expect("body"))
+    (
+        response.status(),
+        replayed,
+        response.text().await.expect("body"),
+    )
 }
 
 async fn payment_count(app: &TestApp, org: &Org) -> i64 {
@@ -73,7 +77,11 @@ async fn a_replay_is_byte_for_byte_and_moves_no_money() {
     assert!(error.contains(r#""param":"Idempotency-Key""#), "{error}");
     // Another path with the same key is another scope.
     let response = app
-        .request(Method::POST, &format!("/v1/accounts/{account}/sub_accounts"), &org)
+        .request(
+            Method::POST,
+            &format!("/v1/accounts/{account}/sub_accounts"),
+            &org,
+        )
         .header("Idempotency-Key", "order-1")
         .json(&json!({"reference": "V-9", "original_balance": 5}))
         .send()
@@ -121,17 +129,38 @@ async fn keys_are_scoped_per_organization_and_expire() {
     let globex = app.org("globex").await;
     let (a, _) = account_with_debts(&app, &acme, "A-1").await;
     let (g, _) = account_with_debts(&app, &globex, "A-1").await;
-    let (s1, _, p1) = post_with_key(&app, &acme, "same", &json!({"account_id": a, "amount": "1.00", "card": card(VISA)})).await;
-    let (s2, replayed, p2) = post_with_key(&app, &globex, "same", &json!({"account_id": g, "amount": "1.00", "card": card(VISA)})).await;
+    let (s1, _, p1) = post_with_key(
+        &app,
+        &acme,
+        "same",
+        &json!({"account_id": a, "amount": "1.00", "card": card(VISA)}),
+    )
+    .await;
+    let (s2, replayed, p2) = post_with_key(
+        &app,
+        &globex,
+        "same",
+        &json!({"account_id": g, "amount": "1.00", "card": card(VISA)}),
+    )
+    .await;
     assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(replayed, None, "no replay across organizations");
     assert_ne!(p1, p2);
     // A day and a second later the key is new again (and the token too).
-    app.clock.advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
+    app.clock
+        .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     let acme = app.org("acme").await;
-    let swept = quittance_server::housekeeping_once(&app.state).await.expect("purge");
+    let swept = quittance_server::housekeeping_once(&app.state)
+        .await
+        .expect("purge");
     assert_eq!(swept.expired_idempotency_keys, 2);
-    let (status, replayed, _) = post_with_key(&app, &acme, "same", &json!({"account_id": a, "amount": "2.00", "card": card(VISA)})).await;
+    let (status, replayed, _) = post_with_key(
+        &app,
+        &acme,
+        "same",
+        &json!({"account_id": a, "amount": "2.00", "card": card(VISA)}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(replayed, None);
 }
@@ -143,14 +172,18 @@ async fn fifty_concurrent_requests_with_one_key_make_one_payment() {
     let (account, _) = account_with_debts(&app, &org, "A-1").await;
     let body = json!({"account_id": account, "amount": "7.00", "card": card(VISA)});
     let answers =
-        futures_util::future::join_all((0..50).map(|_| post_with_key(&app, &org, "burst", &body))).await;
+        futures_util::future::join_all((0..50).map(|_| post_with_key(&app, &org, "burst", &body)))
+            .await;
     let created: Vec<&String> = answers
         .iter()
         .filter(|(s, _, _)| *s == StatusCode::CREATED)
         .map(|(_, _, b)| b)
         .collect();
     assert!(!created.is_empty());
-    assert!(created.iter().all(|b| *b == created[0]), "every 201 is the same payment");
+    assert!(
+        created.iter().all(|b| *b == created[0]),
+        "every 201 is the same payment"
+    );
     assert!(
         answers
             .iter()
@@ -202,7 +235,11 @@ async fn a_retry_after_the_first_process_stopped_resumes_its_payment() {
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     app.clock.advance(chrono::Duration::seconds(61));
     let (status, _, _) = post_with_key(&app, &org, "crashed", &body).await;
-    assert_eq!(status, StatusCode::CREATED, "the lease ran out: the retry runs");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the lease ran out: the retry runs"
+    );
     assert_eq!(payment_count(&app, &org).await, 1);
 }
 
@@ -215,16 +252,29 @@ async fn no_card_number_is_kept_anywhere() {
     for (i, number) in numbers.iter().enumerate() {
         let method = save_card(&app, &org, &account, number).await;
         let key = format!("k{i}");
-        let (status, _, _) = post_with_key(&app, &org, &key, &json!({"account_id": account, "amount": "1.00", "payment_method_id": method})).await;
+        let (status, _, _) = post_with_key(
+            &app,
+            &org,
+            &key,
+            &json!({"account_id": account, "amount": "1.00", "payment_method_id": method}),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED);
-        let (status, _, _) = post_with_key(&app, &org, &format!("inline-{i}"), &json!({"account_id": account, "amount": "1.00", "card": card(number)})).await;
+        let (status, _, _) = post_with_key(
+            &app,
+            &org,
+            &format!("inline-{i}"),
+            &json!({"account_id": account, "amount": "1.00", "card": card(number)}),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let (status, _, _) = post_with_key(&app, &org, "ach", &json!({"account_id": account, "amount": "1.00", "ach": {"routing_number": "110000000", "account_number": "000123456789", "account_type": "savings", "holder_name": "J"}})).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, payments) = app.get("/v1/payments", &org).await;
     let first = payments["data"][0]["id"].as_str().expect("id").to_owned();
-    app.post(&format!("/v1/payments/{first}/refunds"), &org, json!({})).await;
+    app.post(&format!("/v1/payments/{first}/refunds"), &org, json!({}))
+        .await;
     // What the database holds, on either backend: every text the API keeps or answers.
     let kept = app
         .state

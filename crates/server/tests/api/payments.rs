@@ -121,19 +121,41 @@ async fn a_saved_card_pays_oldest_first_and_lowers_the_balances() {
     assert!(text.contains(r#""account_balance_after":65.25"#), "{text}");
     assert!(text.contains(r#""method":{"type":"card","brand":"visa","last4":"4242"}"#));
     assert_eq!(balance_text(&app, &org, &account).await, "65.25");
-    let sub = app.get_text(&format!("/v1/sub_accounts/{}", subs[0]), &org).await;
+    let sub = app
+        .get_text(&format!("/v1/sub_accounts/{}", subs[0]), &org)
+        .await;
     assert!(sub.contains(r#""balance":0.00"#), "{sub}");
 
-    let (_, list) = app.get(&format!("/v1/accounts/{account}/payment_methods"), &org).await;
+    let (_, list) = app
+        .get(&format!("/v1/accounts/{account}/payment_methods"), &org)
+        .await;
     assert_eq!(list["total"], 1);
     let (status, _) = app
-        .call(Method::DELETE, &format!("/v1/payment_methods/{pm}"), &org, None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/payment_methods/{pm}"),
+            &org,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.get(&format!("/v1/payment_methods/{pm}"), &org).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, events) = app.get("/v1/events?type=payment.approved", &org).await;
-    assert_eq!(events["data"].as_array().expect("events").len(), 1, "{events}");
+    assert_eq!(
+        events["data"].as_array().expect("events").len(),
+        1,
+        "{events}"
+    );
+    let (status, e) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/accounts/{account}"),
+            &org,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "payments are kept: {e}");
     assert_ledger_verifies(&app).await;
 }
 
@@ -147,9 +169,18 @@ async fn bad_cards_and_bank_accounts_are_refused_naming_the_field() {
     let mut short_cvv = card(VISA);
     short_cvv["cvv"] = json!("12");
     for (body, param) in [
-        (json!({"account_id": account, "card": card("4242424242424241")}), "card.number"),
-        (json!({"account_id": account, "card": expired}), "card.exp_year"),
-        (json!({"account_id": account, "card": short_cvv}), "card.cvv"),
+        (
+            json!({"account_id": account, "card": card("4242424242424241")}),
+            "card.number",
+        ),
+        (
+            json!({"account_id": account, "card": expired}),
+            "card.exp_year",
+        ),
+        (
+            json!({"account_id": account, "card": short_cvv}),
+            "card.cvv",
+        ),
         (
             json!({"account_id": account, "ach": {"routing_number": "110000001", "account_number": "000123456789", "account_type": "checking", "holder_name": "Jane"}}),
             "ach.routing_number",
@@ -197,9 +228,7 @@ async fn allocations_must_add_up_and_never_pay_a_sub_account_below_zero() {
     let org = app.org("acme").await;
     let (account, subs) = account_with_debts(&app, &org, "A-1").await;
     let pay = |body: Value| app.post("/v1/payments", &org, body);
-    let base = |allocations: Value, amount: &str| {
-        json!({"account_id": account, "amount": amount, "card": card(VISA), "allocations": allocations})
-    };
+    let base = |allocations: Value, amount: &str| json!({"account_id": account, "amount": amount, "card": card(VISA), "allocations": allocations});
     let (status, e) = pay(base(
         json!([{"sub_account_id": subs[0], "amount": "10.00"}, {"sub_account_id": subs[1], "amount": "5.00"}]),
         "16.00",
@@ -207,13 +236,19 @@ async fn allocations_must_add_up_and_never_pay_a_sub_account_below_zero() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "allocations");
-    let (status, e) = pay(base(json!([{"sub_account_id": subs[1], "amount": "70.01"}]), "70.01")).await;
+    let (status, e) = pay(base(
+        json!([{"sub_account_id": subs[1], "amount": "70.01"}]),
+        "70.01",
+    ))
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "allocations[0].amount", "{e}");
-    let (status, e) = pay(json!({"account_id": account, "amount": "195.51", "card": card(VISA)})).await;
+    let (status, e) =
+        pay(json!({"account_id": account, "amount": "195.51", "card": card(VISA)})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "amount");
-    let (status, e) = pay(json!({"account_id": account, "amount": "1.005", "card": card(VISA)})).await;
+    let (status, e) =
+        pay(json!({"account_id": account, "amount": "1.005", "card": card(VISA)})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "amount");
     let (status, e) = pay(json!({"account_id": account, "amount": "1.00"})).await;
@@ -234,7 +269,11 @@ async fn allocations_must_add_up_and_never_pay_a_sub_account_below_zero() {
     assert_eq!(status, StatusCode::CREATED, "{text}");
     assert_eq!(balance_text(&app, &org, &account).await, "125.00");
     // V-2 is paid off: nothing more can go to it.
-    let (status, e) = pay(base(json!([{"sub_account_id": subs[1], "amount": "0.01"}]), "0.01")).await;
+    let (status, e) = pay(base(
+        json!([{"sub_account_id": subs[1], "amount": "0.01"}]),
+        "0.01",
+    ))
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_ledger_verifies(&app).await;
 }
@@ -288,9 +327,15 @@ async fn the_sandbox_declines_fails_and_times_out_on_its_test_numbers() {
         .expect("reconcile");
     assert_eq!(swept.reconciled.payments, 1);
     let (_, p) = app
-        .get(&format!("/v1/payments/{}", p["id"].as_str().expect("id")), &org)
+        .get(
+            &format!("/v1/payments/{}", p["id"].as_str().expect("id")),
+            &org,
+        )
         .await;
-    assert_eq!(p["status"], "captured", "the reconciler learned the truth: {p}");
+    assert_eq!(
+        p["status"], "captured",
+        "the reconciler learned the truth: {p}"
+    );
     assert_eq!(balance_text(&app, &org, &account).await, "0.00");
     let tally = app
         .state
@@ -322,23 +367,42 @@ async fn authorize_capture_void_and_refund_follow_the_status_machine() {
     assert_eq!(auth["status"], "authorized", "{auth}");
     assert_eq!(auth["method"]["brand"], "mastercard");
     let id = auth["id"].as_str().expect("id");
-    assert_eq!(balance_text(&app, &org, &account).await, "195.50", "an authorization only holds");
+    assert_eq!(
+        balance_text(&app, &org, &account).await,
+        "195.50",
+        "an authorization only holds"
+    );
     let (status, e) = app
         .post(&format!("/v1/payments/{id}/refunds"), &org, json!({}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(e["message"], "cannot refund a payment that is authorized");
     let (status, e) = app
-        .post(&format!("/v1/payments/{id}/capture"), &org, json!({"amount": "100.01"}))
+        .post(
+            &format!("/v1/payments/{id}/capture"),
+            &org,
+            json!({"amount": "100.01"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "amount");
     let (status, text) = app
-        .post_text(&format!("/v1/payments/{id}/capture"), &org, &json!({"amount": "60.00"}))
+        .post_text(
+            &format!("/v1/payments/{id}/capture"),
+            &org,
+            &json!({"amount": "60.00"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    assert!(text.contains(r#""status":"captured""#) && text.contains(r#""amount_captured":60.00"#), "{text}");
-    assert_eq!(balance_text(&app, &org, &account).await, "135.50", "the rest is released");
+    assert!(
+        text.contains(r#""status":"captured""#) && text.contains(r#""amount_captured":60.00"#),
+        "{text}"
+    );
+    assert_eq!(
+        balance_text(&app, &org, &account).await,
+        "135.50",
+        "the rest is released"
+    );
     let (status, e) = app
         .post(&format!("/v1/payments/{id}/capture"), &org, json!({}))
         .await;
@@ -346,38 +410,60 @@ async fn authorize_capture_void_and_refund_follow_the_status_machine() {
     assert_eq!(e["message"], "cannot capture a payment that is captured");
 
     let (status, refund) = app
-        .post(&format!("/v1/payments/{id}/refunds"), &org, json!({"amount": "20.00", "reason": "duplicate"}))
+        .post(
+            &format!("/v1/payments/{id}/refunds"),
+            &org,
+            json!({"amount": "20.00", "reason": "duplicate"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{refund}");
     assert_eq!(refund["status"], "succeeded");
     let (_, p) = app.get(&format!("/v1/payments/{id}"), &org).await;
     assert_eq!(p["status"], "partially_refunded");
     let (status, e) = app
-        .post("/v1/refunds", &org, json!({"payment_id": id, "amount": "40.01"}))
+        .post(
+            "/v1/refunds",
+            &org,
+            json!({"payment_id": id, "amount": "40.01"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (status, refund) = app.post("/v1/refunds", &org, json!({"payment_id": id})).await;
+    let (status, refund) = app
+        .post("/v1/refunds", &org, json!({"payment_id": id}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{refund}");
     let (_, p) = app.get(&format!("/v1/payments/{id}"), &org).await;
     assert_eq!(p["status"], "refunded");
     assert_eq!(balance_text(&app, &org, &account).await, "195.50");
     let (_, refunds) = app.get(&format!("/v1/payments/{id}/refunds"), &org).await;
     assert_eq!(refunds.as_array().expect("list").len(), 2);
-    let (status, e) = app.post(&format!("/v1/payments/{id}/void"), &org, json!({})).await;
+    let (status, e) = app
+        .post(&format!("/v1/payments/{id}/void"), &org, json!({}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(e["message"], "cannot void a payment that is refunded");
 
     // A sale voided before settlement gives everything back; after settlement it cannot be.
     let (_, sale) = app
-        .post("/v1/payments", &org, json!({"account_id": account, "amount": "10.00", "payment_method_id": method}))
+        .post(
+            "/v1/payments",
+            &org,
+            json!({"account_id": account, "amount": "10.00", "payment_method_id": method}),
+        )
         .await;
     let sale_id = sale["id"].as_str().expect("id");
-    let (status, voided) = app.post(&format!("/v1/payments/{sale_id}/void"), &org, json!({})).await;
+    let (status, voided) = app
+        .post(&format!("/v1/payments/{sale_id}/void"), &org, json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(voided["status"], "voided");
     assert_eq!(balance_text(&app, &org, &account).await, "195.50");
     let (_, sale) = app
-        .post("/v1/payments", &org, json!({"account_id": account, "amount": "10.00", "payment_method_id": method}))
+        .post(
+            "/v1/payments",
+            &org,
+            json!({"account_id": account, "amount": "10.00", "payment_method_id": method}),
+        )
         .await;
     let sale_id = sale["id"].as_str().expect("id");
     let (status, batches) = app.post("/v1/settlements", &org, json!({})).await;
@@ -385,11 +471,17 @@ async fn authorize_capture_void_and_refund_follow_the_status_machine() {
     assert_eq!(batches["data"][0]["payment_count"], 1, "{batches}");
     let (_, p) = app.get(&format!("/v1/payments/{sale_id}"), &org).await;
     assert_eq!(p["status"], "settled");
-    let (status, e) = app.post(&format!("/v1/payments/{sale_id}/void"), &org, json!({})).await;
+    let (status, e) = app
+        .post(&format!("/v1/payments/{sale_id}/void"), &org, json!({}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(e["message"], "cannot void a payment that is settled");
     let (status, p) = app
-        .post(&format!("/v1/sandbox/payments/{sale_id}/chargeback"), &org, json!({}))
+        .post(
+            &format!("/v1/sandbox/payments/{sale_id}/chargeback"),
+            &org,
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["status"], "charged_back");
@@ -404,23 +496,46 @@ async fn an_ach_debit_settles_and_the_r01_account_comes_back_returned() {
     let (account, _) = account_with_debts(&app, &org, "A-1").await;
     let ach = |number: &str| json!({"routing_number": "110000000", "account_number": number, "account_type": "checking", "holder_name": "Jane Doe"});
     let (status, good) = app
-        .post("/v1/payments", &org, json!({"account_id": account, "amount": "20.00", "ach": ach("000123456789")}))
+        .post(
+            "/v1/payments",
+            &org,
+            json!({"account_id": account, "amount": "20.00", "ach": ach("000123456789")}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{good}");
-    assert_eq!(good["method"], json!({"type": "ach", "brand": null, "last4": "6789"}));
+    assert_eq!(
+        good["method"],
+        json!({"type": "ach", "brand": null, "last4": "6789"})
+    );
     let (_, bad) = app
-        .post("/v1/payments", &org, json!({"account_id": account, "amount": "30.00", "ach": ach("000222222227")}))
+        .post(
+            "/v1/payments",
+            &org,
+            json!({"account_id": account, "amount": "30.00", "ach": ach("000222222227")}),
+        )
         .await;
     assert_eq!(bad["status"], "captured");
     assert_eq!(balance_text(&app, &org, &account).await, "145.50");
     // The daily close does it on its own after midnight UTC (a day on, with a fresh token).
     app.clock.advance(chrono::Duration::days(1));
     let org = app.org("acme").await;
-    let swept = quittance_server::housekeeping_once(&app.state).await.expect("close");
+    let swept = quittance_server::housekeeping_once(&app.state)
+        .await
+        .expect("close");
     assert_eq!(swept.settlement_batches, 1);
-    let (_, good) = app.get(&format!("/v1/payments/{}", good["id"].as_str().expect("id")), &org).await;
+    let (_, good) = app
+        .get(
+            &format!("/v1/payments/{}", good["id"].as_str().expect("id")),
+            &org,
+        )
+        .await;
     assert_eq!(good["status"], "settled");
-    let (_, bad) = app.get(&format!("/v1/payments/{}", bad["id"].as_str().expect("id")), &org).await;
+    let (_, bad) = app
+        .get(
+            &format!("/v1/payments/{}", bad["id"].as_str().expect("id")),
+            &org,
+        )
+        .await;
     assert_eq!(bad["status"], "returned", "{bad}");
     assert_eq!(bad["decline_code"], "R01");
     assert_eq!(balance_text(&app, &org, &account).await, "175.50");
@@ -429,7 +544,11 @@ async fn an_ach_debit_settles_and_the_r01_account_comes_back_returned() {
     // A card payment cannot be "returned".
     let (_, card_payment) = saved_card_payment(&app, &org, &account, "1.00").await;
     let (status, _) = app
-        .post(&format!("/v1/sandbox/payments/{card_payment}/ach_return"), &org, json!({}))
+        .post(
+            &format!("/v1/sandbox/payments/{card_payment}/ach_return"),
+            &org,
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_ledger_verifies(&app).await;
@@ -444,19 +563,31 @@ async fn a_stranger_cannot_pay_with_another_organizations_method_or_account() {
     let method = save_card(&app, &owner, &account, VISA).await;
     let (their_account, _) = account_with_debts(&app, &stranger, "A-1").await;
     let (status, e) = app
-        .post("/v1/payments", &stranger, json!({"account_id": their_account, "amount": "1.00", "payment_method_id": method}))
+        .post(
+            "/v1/payments",
+            &stranger,
+            json!({"account_id": their_account, "amount": "1.00", "payment_method_id": method}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
     assert_eq!(e["param"], "payment_method_id");
     let (status, e) = app
-        .post("/v1/payments", &stranger, json!({"account_id": account, "amount": "1.00", "card": card(VISA)}))
+        .post(
+            "/v1/payments",
+            &stranger,
+            json!({"account_id": account, "amount": "1.00", "card": card(VISA)}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(e["param"], "account_id");
     // The owner's own method on another of the owner's accounts is refused too.
     let (other, _) = account_with_debts(&app, &owner, "A-2").await;
     let (status, e) = app
-        .post("/v1/payments", &owner, json!({"account_id": other, "amount": "1.00", "payment_method_id": method}))
+        .post(
+            "/v1/payments",
+            &owner,
+            json!({"account_id": other, "amount": "1.00", "payment_method_id": method}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["param"], "payment_method_id");
@@ -471,9 +602,16 @@ async fn concurrent_refunds_and_captures_never_exceed_their_limits() {
     let path = format!("/v1/payments/{id}/refunds");
     let refunds = (0..100).map(|_| app.post(&path, &org, json!({"amount": "3.00"})));
     let answers = futures_util::future::join_all(refunds).await;
-    let ok = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let ok = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
     assert_eq!(ok, 33, "33 × 3.00 fit in 100.00, the 34th does not");
-    assert!(answers.iter().all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::UNPROCESSABLE_ENTITY));
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::UNPROCESSABLE_ENTITY)
+    );
     let text = app.get_text(&format!("/v1/payments/{id}"), &org).await;
     assert!(text.contains(r#""amount_refunded":99.00"#), "{text}");
 
@@ -483,11 +621,14 @@ async fn concurrent_refunds_and_captures_never_exceed_their_limits() {
         .await;
     let auth_id = auth["id"].as_str().expect("id");
     let path = format!("/v1/payments/{auth_id}/capture");
-    let captures = (0..100).map(|i| {
-        app.post(&path, &org, json!({"amount": format!("{}.00", 1 + i % 50)}))
-    });
+    let captures =
+        (0..100).map(|i| app.post(&path, &org, json!({"amount": format!("{}.00", 1 + i % 50)})));
     let answers = futures_util::future::join_all(captures).await;
-    let ok: Vec<&Value> = answers.iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, b)| b).collect();
+    let ok: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .map(|(_, b)| b)
+        .collect();
     assert_eq!(ok.len(), 1, "one capture wins; the rest are 409");
     let captured = ok[0]["amount_captured"].clone();
     let (_, p) = app.get(&format!("/v1/payments/{auth_id}"), &org).await;
@@ -502,7 +643,11 @@ async fn the_payments_report_filters_and_streams_csv() {
     let (account, _) = account_with_debts(&app, &org, "A-1").await;
     saved_card_payment(&app, &org, &account, "25.00").await;
     let (_, declined) = app
-        .post("/v1/payments", &org, json!({"account_id": account, "amount": "5.00", "card": card("4000000000000002")}))
+        .post(
+            "/v1/payments",
+            &org,
+            json!({"account_id": account, "amount": "5.00", "card": card("4000000000000002")}),
+        )
         .await;
     let (_, page) = app.get("/v1/reports/payments?status=captured", &org).await;
     assert_eq!(page["total"], 1, "{page}");
@@ -517,21 +662,39 @@ async fn the_payments_report_filters_and_streams_csv() {
     let (status, e) = app.get("/v1/reports/payments?status=lost", &org).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["param"], "status");
-    let (status, e) = app.get("/v1/reports/payments?created_from=yesterday", &org).await;
+    let (status, e) = app
+        .get("/v1/reports/payments?created_from=yesterday", &org)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["param"], "created_from");
     let today = app.clock.now().format("%Y-%m-%d").to_string();
     let response = app
-        .request(Method::GET, &format!("/v1/reports/payments?format=csv&created_from={today}&created_to={today}"), &org)
+        .request(
+            Method::GET,
+            &format!("/v1/reports/payments?format=csv&created_from={today}&created_to={today}"),
+            &org,
+        )
         .send()
         .await
         .expect("csv");
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
     let csv = response.text().await.expect("body");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[0].starts_with("payment_id,date,account_number,owner_name,clients,sub_accounts,amount"));
-    assert!(lines[1].contains(",A-1,Jane Doe,Mercy Hospital,V-1,25.00,USD,visa ****4242,captured,"), "{csv}");
+    assert!(
+        lines[0]
+            .starts_with("payment_id,date,account_number,owner_name,clients,sub_accounts,amount")
+    );
+    assert!(
+        lines[1].contains(",A-1,Jane Doe,Mercy Hospital,V-1,25.00,USD,visa ****4242,captured,"),
+        "{csv}"
+    );
     assert!(lines[1].ends_with(",170.50"), "{csv}");
-    assert!(lines[2].starts_with(declined["id"].as_str().expect("id")), "{csv}");
+    assert!(
+        lines[2].starts_with(declined["id"].as_str().expect("id")),
+        "{csv}"
+    );
 }

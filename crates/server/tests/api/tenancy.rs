@@ -172,7 +172,10 @@ async fn lists_and_filters_show_only_the_callers_records() {
         "/v1/accounts?last_name=Doe",
         "/v1/payments",
         "/v1/reports/payments",
-        &format!("/v1/payments?account_id={}", owned["account"].as_str().expect("id")),
+        &format!(
+            "/v1/payments?account_id={}",
+            owned["account"].as_str().expect("id")
+        ),
     ] {
         let (status, page) = app.get(path, &stranger).await;
         assert_eq!(status, StatusCode::OK);

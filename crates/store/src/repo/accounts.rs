@@ -1,14 +1,16 @@
 //! Master accounts and their sub-accounts. An account's `balance` is kept equal to the sum of
 //! its sub-accounts' balances by recomputing it in the same transaction as any change to them.
 
-use super::{PageRequest, Paged, currency, date_text, decode_enum, instant, micros, opt_date, parsed};
+use super::{
+    PageRequest, Paged, currency, date_text, decode_enum, instant, micros, opt_date, parsed,
+};
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
+use quittance_domain::MinorUnits;
 use quittance_domain::ids::{AccountId, ClientId, OrganizationId, SubAccountId};
 use quittance_domain::receivables::{
     Account, AccountHolder, AccountStatus, Address, SubAccount, SubAccountStatus,
 };
-use quittance_domain::MinorUnits;
 use std::sync::LazyLock;
 
 const ACCOUNT_COLUMNS: &str = "id, organization_id, account_number, status, first_name, last_name, date_of_birth, \

@@ -14,8 +14,8 @@ pub mod payments;
 pub mod sandbox;
 
 use crate::{Param, Row, StoreError};
-use quittance_domain::Currency;
 use chrono::{DateTime, NaiveDate, Utc};
+use quittance_domain::Currency;
 use quittance_domain::clock::{from_micros, to_micros};
 
 /// A `WHERE` clause built from optional filters: each condition's `?` becomes the next `$N`.
@@ -124,4 +124,3 @@ pub(crate) fn parsed<T>(
 pub(crate) fn currency(row: &Row, index: usize) -> Result<Currency, StoreError> {
     parsed(row, index, Currency::from_code, "currency")
 }
-

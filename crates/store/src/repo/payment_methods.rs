@@ -35,7 +35,11 @@ pub struct StoredPaymentMethod {
 const COLUMNS: &str = "id, organization_id, account_id, type, brand, last4, exp_month, exp_year, holder_name, \
     billing_zip, routing_number, account_type, number_ciphertext, key_id, created_at";
 
-fn opt_enum<T>(row: &Row, index: usize, parse: fn(&str) -> Option<T>) -> Result<Option<T>, StoreError> {
+fn opt_enum<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
     match row.opt_string(index)? {
         None => Ok(None),
         Some(_) => decode_enum(row, index, parse).map(Some),
@@ -216,7 +220,5 @@ pub async fn count_by_key(tx: &mut dyn Tx) -> Result<Vec<(String, i64)>, StoreEr
             &[],
         )
         .await?;
-    rows.iter()
-        .map(|r| Ok((r.string(0)?, r.i64(1)?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.string(0)?, r.i64(1)?))).collect()
 }

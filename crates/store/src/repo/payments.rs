@@ -5,8 +5,8 @@
 //! domain's status machine, and writes. So concurrent captures, voids and refunds of one
 //! payment take turns, and limits hold.
 
-use super::{Conditions, PageRequest, Paged, currency, decode_enum, instant, micros, parsed};
 use super::ledger;
+use super::{Conditions, PageRequest, Paged, currency, decode_enum, instant, micros, parsed};
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{
@@ -101,7 +101,11 @@ const COLUMNS: &str = "id, organization_id, account_id, payment_method_id, metho
     amount, amount_captured, amount_refunded, capture, status, description, decline_code, processor_reference, \
     account_balance_after, settlement_id, created_at, updated_at";
 
-fn opt_id<T>(row: &Row, index: usize, parse: fn(&str) -> Option<T>) -> Result<Option<T>, StoreError> {
+fn opt_id<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
     match row.opt_string(index)? {
         None => Ok(None),
         Some(_) => parsed(row, index, parse, "id").map(Some),
@@ -463,7 +467,10 @@ pub async fn record_authorization(
 
 /// Checks that the payment can be captured for `amount` (default: all of it), before the
 /// processor is asked.
-pub fn capturable(p: &PaymentRecord, amount: Option<MinorUnits>) -> Result<MinorUnits, PaymentError> {
+pub fn capturable(
+    p: &PaymentRecord,
+    amount: Option<MinorUnits>,
+) -> Result<MinorUnits, PaymentError> {
     p.status.apply(PaymentAction::Capture)?;
     let amount = amount.unwrap_or(p.amount);
     if amount.get() <= 0 || amount > p.amount {
@@ -811,7 +818,10 @@ pub async fn settle(
         .await?;
     let mut batches: Vec<SettlementRecord> = Vec::new();
     for r in &rows {
-        let (id, cur) = (parsed(r, 0, PaymentId::parse, "payment id")?, currency(r, 1)?);
+        let (id, cur) = (
+            parsed(r, 0, PaymentId::parse, "payment id")?,
+            currency(r, 1)?,
+        );
         let net = r.i64(2)?;
         let status = decode_enum(r, 3, PaymentStatus::parse)?;
         if batches.last().is_none_or(|b| b.currency != cur) {
