@@ -485,7 +485,7 @@ async fn a_server_killed_mid_import_leaves_no_half_written_account_and_the_file_
 fn crash_payment(i: usize, accounts: &[String]) -> (String, Value) {
     let account = &accounts[i % accounts.len()];
     let amount = format!("{}.{:02}", 1 + i % 20, i % 100);
-    let body = if i % 5 == 0 {
+    let body = if i.is_multiple_of(5) {
         serde_json::json!({"account_id": account, "amount": amount,
             "ach": {"routing_number": "110000000", "account_number": "000123456789", "account_type": "checking", "holder_name": "Crash Test"}})
     } else {

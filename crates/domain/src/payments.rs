@@ -96,7 +96,7 @@ impl PaymentStatus {
                 refund(leaves_nothing)
             }
             (S::Captured | S::PartiallyRefunded, A::Settle) => S::Settled,
-            (S::Captured | S::Settled, A::Return) => S::Returned,
+            (S::Captured | S::PartiallyRefunded | S::Settled, A::Return) => S::Returned,
             (S::Captured | S::PartiallyRefunded | S::Settled, A::Chargeback) => S::ChargedBack,
             _ => return Err(InvalidTransition { from: self, action }),
         };

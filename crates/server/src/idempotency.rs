@@ -117,9 +117,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
                 .into_response()
         }
         Ok(Claim::Replay(stored)) => replay(stored),
-        Ok(Claim::Run) => {
+        Ok(Claim::Run(first_claimed)) => {
             let reference = state.hasher.hash(&format!(
-                "{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{first_claimed}",
                 scope.organization_id, scope.credential_id, scope.method, scope.path, scope.key
             ));
             parts.extensions.insert(IdempotencyRef(reference));

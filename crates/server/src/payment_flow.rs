@@ -465,13 +465,17 @@ pub async fn settle(
         })
         .await?;
     for id in batches.iter().flat_map(|b| &b.payments) {
-        let p = load(state, org, id).await?;
-        if p.method_type != MethodType::Ach {
-            continue;
+        match load(state, org, id).await {
+            Ok(p) if p.method_type == MethodType::Ach => {}
+            _ => continue,
         }
+        // The batch is committed: a return that cannot be applied is logged, not the
+        // settlement's failure.
         match state.processor.ach_return(id).await {
             Ok(Some(code)) => {
-                reverse(state, org, id, PaymentAction::Return, Some(code)).await?;
+                if let Err(e) = reverse(state, org, id, PaymentAction::Return, Some(code)).await {
+                    tracing::warn!(payment = %id, error = %e.message(), "could not apply an ACH return");
+                }
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(payment = %id, error = %e, "could not ask for ACH returns"),

@@ -26,8 +26,10 @@ pub struct StoredResponse {
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is new (or expired, or its holder's lease ran out): run the request.
-    Run,
+    /// The key is new (or expired, or its holder's lease ran out): run the request. The
+    /// number names this use of the key (the instant it was first claimed): a retry that
+    /// resumes after a crash gets the same one, a reuse after expiry a new one.
+    Run(i64),
     /// The same key came with a different request.
     Mismatch,
     /// The first request with this key is still running.
@@ -66,11 +68,12 @@ pub async fn claim(
         )
         .await?;
     if inserted == 1 {
-        return Ok(Claim::Run);
+        return Ok(Claim::Run(micros(now)));
     }
     let row = tx
         .query_one(
-            "SELECT fingerprint, locked_until, response_status, response_content_type, response_body, expires_at
+            "SELECT fingerprint, locked_until, response_status, response_content_type, response_body, expires_at,
+                    created_at
              FROM idempotency_keys
              WHERE organization_id = $1 AND credential_id = $2 AND method = $3 AND path = $4 AND idempotency_key = $5",
             &key,
@@ -79,7 +82,7 @@ pub async fn claim(
     let expired = row.i64(5)? <= micros(now);
     if expired {
         take_over(tx, scope, fingerprint, now, lease_until, expires_at).await?;
-        return Ok(Claim::Run);
+        return Ok(Claim::Run(micros(now)));
     }
     if row.str(0)? != fingerprint {
         return Ok(Claim::Mismatch);
@@ -94,15 +97,21 @@ pub async fn claim(
     }
     match row.opt_i64(1)? {
         Some(lease) if lease > micros(now) => Ok(Claim::InFlight),
-        // The request that held it stopped (a crash): this one resumes its work.
+        // The request that held it stopped (a crash): this one resumes its work, under the
+        // same use of the key.
         _ => {
-            take_over(tx, scope, fingerprint, now, lease_until, expires_at).await?;
-            Ok(Claim::Run)
+            tx.execute(
+                "UPDATE idempotency_keys SET locked_until = $6
+                 WHERE organization_id = $1 AND credential_id = $2 AND method = $3 AND path = $4 AND idempotency_key = $5",
+                &[&key[..], &params![micros(lease_until)]].concat(),
+            )
+            .await?;
+            Ok(Claim::Run(row.i64(6)?))
         }
     }
 }
 
-/// Resets a key whose first use expired or whose holder stopped, for this request.
+/// Resets a key whose first use expired, for a new use by this request.
 async fn take_over(
     tx: &mut dyn Tx,
     scope: &KeyScope,
