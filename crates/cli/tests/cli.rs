@@ -713,3 +713,62 @@ async fn payments_survive_the_server_being_killed_at_random() {
         calls
     );
 }
+
+#[tokio::test]
+async fn keys_rotate_and_ledger_verify_report_what_they_did() {
+    let t = TestDatabase::new().await;
+    create_credentials(&t, "acme");
+    let rotated = run(quittance(&t, &["keys", "rotate"]));
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert!(
+        stdout(&rotated).contains("added vault key k2"),
+        "{}",
+        stdout(&rotated)
+    );
+    assert!(stdout(&rotated).contains("re-sealed 0 record(s) under k2"));
+    let resumed = run(quittance(&t, &["keys", "rotate", "--resume"]));
+    assert!(resumed.status.success());
+    assert!(!stdout(&resumed).contains("added"), "--resume adds no key");
+    let status = run(quittance(&t, &["keys", "status"]));
+    assert!(
+        stdout(&status).contains("current key: k2"),
+        "{}",
+        stdout(&status)
+    );
+
+    let verified = run(quittance(&t, &["ledger", "verify"]));
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    assert!(stdout(&verified).contains("ledger verified: no breaks"));
+    // A ledger entry that does not balance is a break, and the exit code says so.
+    t.db.write(|tx| {
+        Box::pin(async move {
+            let org = tx
+                .query_one("SELECT id FROM organizations", &[])
+                .await?
+                .string(0)?;
+            tx.execute(
+                "INSERT INTO ledger_transactions (id, organization_id, kind, currency, created_at)
+                 VALUES ('ltx_broken', $1, 'capture', 'USD', 0)",
+                &quittance_store::params![org.as_str()],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO ledger_entries (transaction_id, position, organization_id, account_code, currency, amount)
+                 VALUES ('ltx_broken', 0, $1, 'processor_clearing', 'USD', 5)",
+                &quittance_store::params![org.as_str()],
+            )
+            .await
+        })
+    })
+    .await
+    .expect("tamper");
+    let broken = run(quittance(&t, &["ledger", "verify"]));
+    assert!(!broken.status.success());
+    assert!(
+        stdout(&broken).contains(
+            "BREAK [every transaction sums to zero per currency] ltx_broken USD sums to 5"
+        ),
+        "{}",
+        stdout(&broken)
+    );
+}

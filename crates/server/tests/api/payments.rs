@@ -707,3 +707,105 @@ async fn the_payments_report_filters_and_streams_csv() {
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn rotating_the_vault_key_reseals_every_number_and_saved_cards_still_pay() {
+    use quittance_server::vault::reseal_all;
+    use quittance_store::repo::payment_methods::{count_by_key, reseal, sealed_under_other_keys};
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (account, _) = account_with_debts(&app, &org, "A-1").await;
+    let mut methods = Vec::new();
+    for number in [VISA, "5555555555554444", "6011111111111117"] {
+        methods.push(save_card(&app, &org, &account, number).await);
+    }
+    let vault = app.state.vault.clone();
+    assert_eq!(vault.add_key().expect("rotate"), "k2");
+    // A rotation interrupted after one record: what it did stays done, the rest follows.
+    let (first_id, old) = app
+        .state
+        .db
+        .read(|tx| Box::pin(async move { sealed_under_other_keys(tx, "k2", 1).await }))
+        .await
+        .expect("stale")
+        .remove(0);
+    let plain = vault.open(first_id.as_str(), &old).expect("open");
+    let new = vault.seal(first_id.as_str(), &plain);
+    let done = app
+        .state
+        .db
+        .write(move |tx| Box::pin(async move { reseal(tx, &first_id, &old, &new).await }))
+        .await
+        .expect("reseal one");
+    assert!(done);
+    let resumed = reseal_all(&vault, &app.state.db, 2).await.expect("resume");
+    assert_eq!(resumed.records, 2);
+    assert_eq!(
+        reseal_all(&vault, &app.state.db, 2)
+            .await
+            .expect("again")
+            .records,
+        0
+    );
+    let counts = app
+        .state
+        .db
+        .read(|tx| Box::pin(async move { count_by_key(tx).await }))
+        .await
+        .expect("counts");
+    assert_eq!(counts, vec![("k2".to_owned(), 3)]);
+    for method in &methods {
+        let (status, p) = app
+            .post(
+                "/v1/payments",
+                &org,
+                json!({"account_id": account, "amount": "1.00", "payment_method_id": method}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        assert_eq!(p["status"], "captured");
+    }
+}
+
+#[tokio::test]
+async fn ledger_verify_finds_a_tampered_balance_or_an_over_refund() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (account, subs) = account_with_debts(&app, &org, "A-1").await;
+    let (_, payment) = saved_card_payment(&app, &org, &account, "10.00").await;
+    assert_ledger_verifies(&app).await;
+    let sub = subs[0].clone();
+    app.state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE sub_accounts SET ledger_total = ledger_total + 1 WHERE id = $1",
+                    &quittance_store::params![sub.as_str()],
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE payments SET amount_refunded = amount_captured + 1 WHERE id = $1",
+                    &quittance_store::params![payment.as_str()],
+                )
+                .await
+            })
+        })
+        .await
+        .expect("tamper");
+    let v = app
+        .state
+        .db
+        .read(|tx| Box::pin(async move { ledger::verify(tx).await }))
+        .await
+        .expect("verify");
+    let rules: Vec<&str> = v.breaks.iter().map(|b| b.rule).collect();
+    assert!(
+        rules.contains(&"every cached balance equals the sum of its entries"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&"captured <= authorized and refunded <= captured"),
+        "{rules:?}"
+    );
+}
