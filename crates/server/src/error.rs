@@ -262,6 +262,20 @@ impl IntoResponse for ApiError {
 pub trait OrNotFound<T> {
     /// `NotFound` becomes "no such {kind}: {id}"; anything else keeps its own meaning.
     fn or_not_found(self, kind: &str, id: &str) -> ApiResult<T>;
+
+    /// The same for a resource named by a body field, which `param` names.
+    fn or_not_found_in(self, kind: &str, id: &str, param: &str) -> ApiResult<T>
+    where
+        Self: Sized,
+    {
+        self.or_not_found(kind, id).map_err(|e| {
+            if e.class() == ErrorClass::NotFound {
+                e.with_param(param)
+            } else {
+                e
+            }
+        })
+    }
 }
 
 impl<T> OrNotFound<T> for Result<T, StoreError> {

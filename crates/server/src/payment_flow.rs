@@ -89,12 +89,7 @@ async fn open_saved(
             Box::pin(async move { payment_methods::get_payment_method(tx, &o, &i).await })
         })
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => {
-                ApiError::not_found("payment method", id.as_str()).with_param("payment_method_id")
-            }
-            other => other.into(),
-        })?;
+        .or_not_found_in("payment method", id.as_str(), "payment_method_id")?;
     if &method.account_id != account {
         return Err(FieldError::new("payment_method_id", "belongs to another account").into());
     }

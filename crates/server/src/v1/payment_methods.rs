@@ -212,12 +212,7 @@ pub async fn create(
             })
         })
         .await
-        .map_err(|e| match e {
-            quittance_store::StoreError::NotFound => {
-                ApiError::not_found("account", account_id.as_str()).with_param("account_id")
-            }
-            other => other.into(),
-        })?;
+        .or_not_found_in("account", account_id.as_str(), "account_id")?;
     if let Some(cvv) = cvv {
         state.first_cvv.keep(id, cvv);
     }

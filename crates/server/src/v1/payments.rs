@@ -3,7 +3,7 @@
 
 use super::{ListPage, datetime};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{AppJson, AppQuery, page, parse_json};
 use crate::idempotency::IdempotencyRef;
 use crate::payment_flow::{self, PaymentRequest, Source};
@@ -173,12 +173,7 @@ pub async fn create(
         .db
         .read(move |tx| Box::pin(async move { get_account(tx, &o, &a).await }))
         .await
-        .map_err(|e| match e {
-            quittance_store::StoreError::NotFound => {
-                ApiError::not_found("account", account_id.as_str()).with_param("account_id")
-            }
-            other => other.into(),
-        })?;
+        .or_not_found_in("account", account_id.as_str(), "account_id")?;
     let amount = body.amount.to_minor("amount", account.currency)?;
     if amount.get() <= 0 {
         return Err(FieldError::new("amount", "must be greater than zero").into());
@@ -252,10 +247,7 @@ pub async fn retrieve(
         .db
         .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &pid).await }))
         .await
-        .map_err(|e| match e {
-            quittance_store::StoreError::NotFound => ApiError::not_found("payment", &id),
-            other => other.into(),
-        })?;
+        .or_not_found("payment", &id)?;
     Ok(Json(p.into()))
 }
 
@@ -389,10 +381,7 @@ async fn currency_of(
         .read(move |tx| Box::pin(async move { store::get_payment(tx, &o, &i).await }))
         .await
         .map(|p| p.currency)
-        .map_err(|e| match e {
-            quittance_store::StoreError::NotFound => ApiError::not_found("payment", id.as_str()),
-            other => other.into(),
-        })
+        .or_not_found("payment", id.as_str())
 }
 
 /// Capture an authorized payment, in full (no body) or in part (`{"amount"}`); the rest of
@@ -520,10 +509,7 @@ pub async fn list_refunds(
             })
         })
         .await
-        .map_err(|e| match e {
-            quittance_store::StoreError::NotFound => ApiError::not_found("payment", &id),
-            other => other.into(),
-        })?;
+        .or_not_found("payment", &id)?;
     Ok(Json(
         refunds.into_iter().map(RefundResponse::from).collect(),
     ))
@@ -649,10 +635,7 @@ async fn sandbox_reverse(
             .db
             .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &p).await }))
             .await
-            .map_err(|e| match e {
-                quittance_store::StoreError::NotFound => ApiError::not_found("payment", id),
-                other => other.into(),
-            })?;
+            .or_not_found("payment", id)?;
         if payment.method_type != MethodType::Ach {
             return Err(ApiError::conflict("only an ACH payment can be returned"));
         }
