@@ -38,6 +38,70 @@ fn open_vault(config: &Config) -> Result<Vault, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The application state for a command that runs Quittance's own code without serving.
+async fn state_for(config: Config) -> Result<(Db, AppState), String> {
+    let db = open(&config).await?;
+    let hasher =
+        SecretHasher::load_or_create(config.credential_hash_key.as_deref(), &config.data_dir)?;
+    let vault = open_vault(&config)?;
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
+    Ok((db, state))
+}
+
+pub async fn worker(common: CommonArgs) -> Result<(), String> {
+    let config = load(&common, None)?;
+    init_logging(config.log_format);
+    let (db, state) = state_for(config).await?;
+    tracing::info!(backend = ?db.backend(), "Quittance worker running the plan scheduler and housekeeping");
+    quittance_server::work(state, shutdown_signal()).await;
+    db.close().await;
+    Ok(())
+}
+
+#[derive(clap::Subcommand)]
+pub enum TestClockAction {
+    /// Move an organization's sandbox clock forward, a day at a time, charging every
+    /// installment that comes due on the way.
+    Advance {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, default_value = "default")]
+        organization: String,
+        #[arg(long, default_value_t = 0)]
+        days: i64,
+        #[arg(long, default_value_t = 0)]
+        seconds: i64,
+    },
+}
+
+pub async fn test_clock(action: TestClockAction) -> Result<(), String> {
+    let TestClockAction::Advance {
+        common,
+        organization,
+        days,
+        seconds,
+    } = action;
+    let config = load(&common, None)?;
+    init_logging(config.log_format);
+    let (db, state) = state_for(config).await?;
+    let name = organization.clone();
+    let org = db
+        .read(move |tx| Box::pin(async move { access::find_organization(tx, &name).await }))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no organization named {organization:?}"))?;
+    let advanced = quittance_server::v1::settings::advance_clock(&state, &org, days, seconds).await;
+    db.close().await;
+    let advanced = advanced.map_err(|e| e.message().to_owned())?;
+    println!(
+        "{organization}: now {} ({} in its time zone); {} installment(s) charged",
+        advanced.now,
+        advanced.today,
+        advanced.installments_charged.unwrap_or(0)
+    );
+    Ok(())
+}
+
 pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<(), String> {
     let config = load(&common, listen)?;
     init_logging(config.log_format);

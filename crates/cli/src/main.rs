@@ -23,6 +23,17 @@ enum Command {
         #[arg(long, env = "QUITTANCE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
     },
+    /// Run the payment plan scheduler and housekeeping without the HTTP server (several
+    /// workers and servers on one PostgreSQL share the work).
+    Worker {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+    },
+    /// The sandbox's per-organization test clock.
+    TestClock {
+        #[command(subcommand)]
+        action: commands::TestClockAction,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -79,6 +90,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { common, listen } => commands::serve(common, listen).await,
             Command::Migrate { common } => commands::migrate(common).await,
+            Command::Worker { common } => commands::worker(common).await,
+            Command::TestClock { action } => commands::test_clock(action).await,
             Command::Credentials { action } => commands::credentials(action).await,
             Command::Import {
                 common,

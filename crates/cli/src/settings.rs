@@ -59,6 +59,10 @@ const ENV_OPTIONS: &[&str] = &[
     "idempotency_lease_seconds",
     "reconcile_after_seconds",
     "daily_settlement",
+    "scheduler",
+    "scheduler_interval_seconds",
+    "scheduler_lease_seconds",
+    "max_plan_installments",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

@@ -15,6 +15,14 @@ status_enum!(
         PaymentChargeback => "payment.chargeback",
         PaymentSettled => "payment.settled",
         PaymentError => "payment.error",
+        PaymentPlanCreated => "payment_plan.created",
+        PaymentPlanActivated => "payment_plan.activated",
+        PaymentPlanChanged => "payment_plan.changed",
+        PaymentPlanCanceled => "payment_plan.canceled",
+        PaymentPlanCompleted => "payment_plan.completed",
+        PaymentPlanDefaulted => "payment_plan.defaulted",
+        PaymentPlanInstallmentPaid => "payment_plan.installment_paid",
+        PaymentPlanInstallmentFailed => "payment_plan.installment_failed",
     }
 );
 

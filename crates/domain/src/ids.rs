@@ -94,6 +94,16 @@ typed_id!(
     SettlementId,
     "stl"
 );
+typed_id!(
+    /// A payment plan.
+    PaymentPlanId,
+    "pp"
+);
+typed_id!(
+    /// One installment of a payment plan.
+    InstallmentId,
+    "inst"
+);
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,7 @@ pub mod import;
 pub mod instruments;
 pub mod money;
 pub mod payments;
+pub mod plans;
 pub mod receivables;
 pub mod secret;
 

@@ -65,6 +65,15 @@ pub struct Config {
     /// Close a settlement batch on its own each day (UTC midnight), as `POST /v1/settlements`
     /// does on request.
     pub daily_settlement: bool,
+    /// Run the payment plan scheduler inside `serve` (`quittance worker` runs it alone).
+    pub scheduler: bool,
+    /// Seconds between scheduler rounds.
+    pub scheduler_interval_seconds: u64,
+    /// How long a scheduler holds an installment it is charging, in seconds; after a crash
+    /// another scheduler takes it up once this has passed.
+    pub scheduler_lease_seconds: u64,
+    /// The most installments one payment plan may have.
+    pub max_plan_installments: u32,
 }
 
 impl Default for Config {
@@ -89,6 +98,10 @@ impl Default for Config {
             idempotency_lease_seconds: 60,
             reconcile_after_seconds: 60,
             daily_settlement: true,
+            scheduler: true,
+            scheduler_interval_seconds: 60,
+            scheduler_lease_seconds: 300,
+            max_plan_installments: 120,
         }
     }
 }
@@ -119,6 +132,13 @@ impl std::fmt::Debug for Config {
             .field("idempotency_lease_seconds", &self.idempotency_lease_seconds)
             .field("reconcile_after_seconds", &self.reconcile_after_seconds)
             .field("daily_settlement", &self.daily_settlement)
+            .field("scheduler", &self.scheduler)
+            .field(
+                "scheduler_interval_seconds",
+                &self.scheduler_interval_seconds,
+            )
+            .field("scheduler_lease_seconds", &self.scheduler_lease_seconds)
+            .field("max_plan_installments", &self.max_plan_installments)
             .finish()
     }
 }

@@ -170,6 +170,15 @@ impl ApiError {
         self
     }
 
+    /// Names `param` on a 404 (a resource named by a body field), leaving other errors be.
+    pub fn with_param_if_missing(self, param: &str) -> Self {
+        if self.class == ErrorClass::NotFound && self.param.is_none() {
+            self.with_param(param)
+        } else {
+            self
+        }
+    }
+
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
@@ -268,21 +277,23 @@ pub trait OrNotFound<T> {
     where
         Self: Sized,
     {
-        self.or_not_found(kind, id).map_err(|e| {
-            if e.class() == ErrorClass::NotFound {
-                e.with_param(param)
-            } else {
-                e
-            }
-        })
+        self.or_not_found(kind, id)
+            .map_err(|e| e.with_param_if_missing(param))
     }
 }
 
 impl<T> OrNotFound<T> for Result<T, StoreError> {
     fn or_not_found(self, kind: &str, id: &str) -> ApiResult<T> {
-        self.map_err(|e| match e {
+        self.map_err(|e| ApiError::naming(e, kind, id))
+    }
+}
+
+impl ApiError {
+    /// A store error, with `NotFound` naming the resource.
+    pub fn naming(e: StoreError, kind: &str, id: &str) -> ApiError {
+        match e {
             StoreError::NotFound => ApiError::not_found(kind, id),
             other => other.into(),
-        })
+        }
     }
 }

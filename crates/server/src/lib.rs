@@ -12,6 +12,7 @@ pub mod isoamp;
 pub mod ops;
 pub mod payment_flow;
 pub mod processor;
+pub mod scheduler;
 pub mod state;
 pub mod telemetry;
 pub mod v1;
@@ -50,6 +51,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "import", description = "Creating and updating accounts, one at a time or in bulk"),
         (name = "payment-methods", description = "The vault: saved cards and bank accounts, shown as brand and last four"),
         (name = "payments", description = "Sale, authorization, capture, void, refunds, settlement"),
+        (name = "payment-plans", description = "Agreements to pay sub-accounts over time, charged by the scheduler"),
+        (name = "settings", description = "The organization's settings for payment plans"),
         (name = "reports", description = "The payments report, as JSON pages or streamed CSV"),
         (name = "sandbox", description = "Test-mode events the sandbox processor can be made to send"),
         (name = "events", description = "The event log: every change, recorded with it"),
@@ -191,13 +194,30 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let scheduler = state
+        .config
+        .scheduler
+        .then(|| tokio::spawn(scheduler::run_forever(state.clone())));
     // With each connection's peer address, for the token endpoint's per-address throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     served
+}
+
+/// `quittance worker`: the plan scheduler, the reconciler and the rest of housekeeping,
+/// without the HTTP server, until `shutdown` completes.
+pub async fn work(state: AppState, shutdown: impl Future<Output = ()>) {
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let scheduler = tokio::spawn(scheduler::run_forever(state));
+    shutdown.await;
+    housekeeping.abort();
+    scheduler.abort();
 }
 
 /// An import not updated for this long belongs to a process that stopped.

@@ -17,7 +17,9 @@ use crate::state::AppState;
 use crate::v1::payments::PaymentResponse;
 use chrono::{DateTime, Datelike, Utc};
 use quittance_domain::events::EventType;
-use quittance_domain::ids::{AccountId, OrganizationId, PaymentId, PaymentMethodId, RefundId};
+use quittance_domain::ids::{
+    AccountId, InstallmentId, OrganizationId, PaymentId, PaymentMethodId, RefundId,
+};
 use quittance_domain::instruments::{
     BankAccount, BankAccountType, Card, CardBrand, MethodType, SensitiveDigits,
 };
@@ -56,8 +58,10 @@ pub struct PaymentRequest {
     pub allocations: Option<Vec<Allocation>>,
     pub capture: bool,
     pub description: Option<String>,
-    /// Ties the payment to the request's `Idempotency-Key`.
+    /// Ties the payment to the request's `Idempotency-Key` (or the scheduler's try at an
+    /// installment).
     pub idempotency_ref: Option<String>,
+    pub installment_id: Option<InstallmentId>,
 }
 
 /// The instrument, opened from the vault when saved.
@@ -147,6 +151,7 @@ pub async fn create_payment(
         description: request.description.clone(),
         idempotency_ref: request.idempotency_ref.clone(),
         allocations: request.allocations.clone(),
+        installment_id: request.installment_id.clone(),
     };
     let now = state.clock.now();
     let account_id = request.account_id.clone();

@@ -23,6 +23,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_payments.sql"),
         include_str!("../migrations/postgres/0003_payments.sql"),
     ),
+    (
+        4,
+        "0004_plans",
+        include_str!("../migrations/sqlite/0004_plans.sql"),
+        include_str!("../migrations/postgres/0004_plans.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

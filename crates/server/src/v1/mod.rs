@@ -7,8 +7,10 @@ pub mod events;
 pub mod import;
 pub mod imports;
 pub mod payment_methods;
+pub mod payment_plans;
 pub mod payments;
 pub mod reports;
+pub mod settings;
 
 use crate::extract::PER_PAGE;
 use crate::state::AppState;
@@ -53,6 +55,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::sandbox_chargeback))
         .routes(routes!(payments::sandbox_ach_return))
         .routes(routes!(reports::payments))
+        .routes(routes!(payment_plans::create, payment_plans::list))
+        .routes(routes!(payment_plans::preview))
+        .routes(routes!(payment_plans::retrieve, payment_plans::update))
+        .routes(routes!(payment_plans::activate))
+        .routes(routes!(payment_plans::cancel))
+        .routes(routes!(payment_plans::installments))
+        .routes(routes!(payment_plans::history))
+        .routes(routes!(settings::retrieve, settings::update))
+        .routes(routes!(settings::test_clock))
+        .routes(routes!(settings::advance))
 }
 
 /// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.

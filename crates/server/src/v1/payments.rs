@@ -102,6 +102,8 @@ pub struct PaymentResponse {
     #[schema(value_type = Option<f64>)]
     pub account_balance_after: Option<Amount>,
     pub settlement_id: Option<String>,
+    /// The payment plan installment this payment charged, when the scheduler made it.
+    pub installment_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -139,6 +141,7 @@ impl From<PaymentRecord> for PaymentResponse {
                 .collect(),
             account_balance_after: p.account_balance_after.map(|b| Amount::new(b, c)),
             settlement_id: p.settlement_id.map(|s| s.to_string()),
+            installment_id: p.installment_id.map(|i| i.to_string()),
             created_at: datetime(p.created_at),
             updated_at: datetime(p.updated_at),
         }
@@ -227,6 +230,7 @@ pub async fn create(
             capture: body.capture.unwrap_or(true),
             description,
             idempotency_ref: idempotency.map(|Extension(r)| r.0),
+            installment_id: None,
         },
     )
     .await?;

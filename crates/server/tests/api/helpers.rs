@@ -39,8 +39,13 @@ impl Org {
     }
 }
 
+/// The app with its background scheduler off: tests drive the scheduler themselves.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Config::default()).await
+    spawn_app_with(Config {
+        scheduler: false,
+        ..Config::default()
+    })
+    .await
 }
 
 pub async fn spawn_app_with(mut config: Config) -> TestApp {

@@ -11,5 +11,6 @@ mod idempotency;
 mod import;
 mod ops;
 mod payments;
+mod plans;
 mod receivables;
 mod tenancy;

@@ -20,8 +20,11 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             | "/v1/payments/{id}/void"
             | "/v1/payments/{id}/refunds"
             | "/v1/sandbox/payments/{id}/chargeback"
-            | "/v1/sandbox/payments/{id}/ach_return",
+            | "/v1/sandbox/payments/{id}/ach_return"
+            | "/v1/payment_plans/{id}/activate"
+            | "/v1/payment_plans/{id}/cancel",
         ) => Some(json!({})),
+        ("PATCH", "/v1/payment_plans/{id}") => Some(json!({"frequency": "weekly"})),
         ("GET" | "DELETE", _) => None,
         other => panic!("no body known for {other:?}: add the new route to the tenancy test"),
     }
@@ -39,6 +42,8 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         "import"
     } else if path.starts_with("/v1/events/") {
         "event"
+    } else if path.starts_with("/v1/payment_plans/") {
+        "payment_plan"
     } else if path.starts_with("/v1/payment_methods/") {
         "payment_method"
     } else if path.starts_with("/v1/payments/") || path.starts_with("/v1/sandbox/payments/") {
@@ -78,6 +83,18 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         StatusCode::OK
     );
     let (method, payment) = crate::payments::saved_card_payment(app, owner, account, "10.00").await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, plan) = app
+        .post(
+            "/v1/payment_plans",
+            owner,
+            json!({"account_id": account, "payment_method_id": method, "installment_count": 2,
+                "frequency": "monthly", "start_date": tomorrow}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
     let (_, events) = app.get("/v1/events", owner).await;
     let (_, iso) = app.get("/api/events", owner).await;
     json!({
@@ -89,6 +106,7 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         "iso_event": iso["data"][0]["id"],
         "payment_method": method,
         "payment": payment,
+        "payment_plan": plan["id"],
     })
 }
 
@@ -172,6 +190,7 @@ async fn lists_and_filters_show_only_the_callers_records() {
         "/v1/accounts?last_name=Doe",
         "/v1/payments",
         "/v1/reports/payments",
+        "/v1/payment_plans",
         &format!(
             "/v1/payments?account_id={}",
             owned["account"].as_str().expect("id")

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod ledger;
 pub mod payment_methods;
 pub mod payments;
+pub mod plans;
 pub mod sandbox;
 
 use crate::{Param, Row, StoreError};

@@ -10,8 +10,8 @@ use super::{Conditions, PageRequest, Paged, currency, decode_enum, instant, micr
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{
-    AccountId, ClientId, OrganizationId, PaymentId, PaymentMethodId, RefundId, SettlementId,
-    SubAccountId,
+    AccountId, ClientId, InstallmentId, OrganizationId, PaymentId, PaymentMethodId, RefundId,
+    SettlementId, SubAccountId,
 };
 use quittance_domain::instruments::{CardBrand, MethodType};
 use quittance_domain::payments::{
@@ -61,6 +61,8 @@ pub struct PaymentRecord {
     pub settlement_id: Option<SettlementId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The plan installment the scheduler charged with this payment.
+    pub installment_id: Option<InstallmentId>,
     pub allocations: Vec<AllocationRecord>,
 }
 
@@ -95,11 +97,12 @@ pub struct NewPayment {
     pub idempotency_ref: Option<String>,
     /// Explicit allocations, or `None` for oldest open sub-account first.
     pub allocations: Option<Vec<Allocation>>,
+    pub installment_id: Option<InstallmentId>,
 }
 
 const COLUMNS: &str = "id, organization_id, account_id, payment_method_id, method_type, brand, last4, currency, \
     amount, amount_captured, amount_refunded, capture, status, description, decline_code, processor_reference, \
-    account_balance_after, settlement_id, created_at, updated_at";
+    account_balance_after, settlement_id, created_at, updated_at, installment_id";
 
 fn opt_id<T>(
     row: &Row,
@@ -137,6 +140,7 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         settlement_id: opt_id(row, 17, SettlementId::parse)?,
         created_at: instant(row, 18)?,
         updated_at: instant(row, 19)?,
+        installment_id: opt_id(row, 20, InstallmentId::parse)?,
         allocations: Vec::new(),
     })
 }
@@ -298,7 +302,7 @@ pub async fn insert_pending(
     tx.execute(
         &format!(
             "INSERT INTO payments ({COLUMNS}, idempotency_ref) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, 'pending', $11, NULL, NULL, NULL, NULL, $12, $12, $13)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, 'pending', $11, NULL, NULL, NULL, NULL, $12, $12, $14, $13)"
         ),
         &params![
             new.id.as_str(),
@@ -313,7 +317,8 @@ pub async fn insert_pending(
             new.capture,
             &new.description,
             micros(now),
-            &new.idempotency_ref
+            &new.idempotency_ref,
+            new.installment_id.as_ref().map(InstallmentId::as_str)
         ],
     )
     .await?;
@@ -1089,8 +1094,8 @@ pub async fn report_rows(
             }
         }
         out.push(ReportRow {
-            account_number: row.string(20)?,
-            owner_name: row.string(21)?,
+            account_number: row.string(21)?,
+            owner_name: row.string(22)?,
             payment,
             sub_account_references,
             client_names,
