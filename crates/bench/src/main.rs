@@ -6,6 +6,7 @@
 //! cargo run --release -p quittance-bench -- tokens     # POST /oauth/token per second
 //! cargo run --release -p quittance-bench -- payments   # POST /v1/payments vs one-row SQLite commits
 //! scripts/with-postgres cargo run --release -p quittance-bench -- payments  # … vs pgbench TPC-B
+//! cargo run --release -p quittance-bench -- plans      # the scheduler on 100,000 due installments vs POST /v1/payments
 //! cargo run --release -p quittance-bench -- all
 //! ```
 //! Options: `--accounts N`, `--subs K`, `--seconds S`, `--concurrency C`.
@@ -76,14 +77,16 @@ async fn run(args: &[String]) -> Result<(), String> {
         "accounts" => accounts_bench(&options).await,
         "tokens" => tokens_bench(&options).await,
         "payments" => payments_bench(&options).await,
+        "plans" => plans_bench(&options).await,
         "all" => {
             import_bench(&options).await?;
             accounts_bench(&options).await?;
             tokens_bench(&options).await?;
-            payments_bench(&options).await
+            payments_bench(&options).await?;
+            plans_bench(&options).await
         }
         other => Err(format!(
-            "unknown benchmark {other:?}: import, accounts, tokens, payments or all"
+            "unknown benchmark {other:?}: import, accounts, tokens, payments, plans or all"
         )),
     }
 }
@@ -345,8 +348,10 @@ async fn serve(dir: &Path) -> Result<(Served, AppState), String> {
 }
 
 async fn serve_on(db: Db, dir: &Path) -> Result<(Served, AppState), String> {
+    // The benchmarks drive the plan scheduler themselves.
     let config = Config {
         data_dir: dir.to_path_buf(),
+        scheduler: false,
         ..Config::default()
     };
     let hasher = SecretHasher::load_or_create(None, dir)?;
@@ -646,49 +651,34 @@ async fn drive_payments(
     Ok((latencies.len() as f64 / elapsed.as_secs_f64(), latencies))
 }
 
-async fn payments_bench(options: &Options) -> Result<(), String> {
-    let clients = options.concurrency;
-    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let postgres = std::env::var(quittance_store::testing::POSTGRES_URL_VAR)
+/// A fresh database for a benchmark: SQLite in `dir`, or a new database on the PostgreSQL
+/// named by QUITTANCE_TEST_POSTGRES_URL (kept alive by the returned handle).
+async fn bench_database(
+    dir: &Path,
+) -> Result<(Db, Option<quittance_store::testing::TestDatabase>), String> {
+    match std::env::var(quittance_store::testing::POSTGRES_URL_VAR)
         .ok()
-        .filter(|u| !u.is_empty());
-    let test_db;
-    let (db, ceiling_name, ceiling) = match &postgres {
-        None => {
-            let ceiling = sqlite_commits_per_second(work.path(), options.seconds)?;
-            (
-                open_sqlite(work.path()).await?,
-                "one-row commits/s of a bare rusqlite loop (synchronous=FULL)",
-                ceiling,
-            )
-        }
+        .filter(|u| !u.is_empty())
+    {
+        None => Ok((open_sqlite(dir).await?, None)),
         Some(_) => {
-            test_db = quittance_store::testing::TestDatabase::new().await;
-            let DatabaseLocation::Postgres(url) = &test_db.location else {
-                return Err("expected PostgreSQL".into());
-            };
-            let ceiling = pgbench_tps(url, options.seconds, clients)?;
-            (
-                test_db.db.clone(),
-                "pgbench TPC-B-like transactions/s (64 clients, scale 10)",
-                ceiling,
-            )
+            let t = quittance_store::testing::TestDatabase::new().await;
+            Ok((t.db.clone(), Some(t)))
         }
-    };
-    let backend = if postgres.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite, synchronous=FULL"
-    };
-    println!(
-        "\n## POST /v1/payments: saved card, Idempotency-Key, two allocations; {clients} connections, {} s ({backend})",
-        options.seconds
-    );
-    let (served, state) = serve_on(db, work.path()).await?;
-    let issued = issue_credentials(&served.db, &state.hasher, "bench", SystemClock.now())
-        .await
-        .map_err(|e| e.to_string())?;
-    let key = issued.api_key.expose().to_owned();
+    }
+}
+
+fn backend_name(db: &Db) -> &'static str {
+    match db.backend() {
+        quittance_store::Backend::Sqlite => "SQLite, synchronous=FULL",
+        quittance_store::Backend::Postgres => "PostgreSQL",
+    }
+}
+
+type Target = (String, String, [String; 2]);
+
+/// One account per client, with two large sub-accounts and a saved Visa, made through the API.
+async fn payment_targets(base: &str, key: &str, clients: usize) -> Result<Vec<Target>, String> {
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -696,8 +686,8 @@ async fn payments_bench(options: &Options) -> Result<(), String> {
     let mut targets = Vec::new();
     for a in 0..clients {
         let post = |path: &str, body: serde_json::Value| {
-            http.post(format!("{}{path}", served.base))
-                .header("Authorization", &key)
+            http.post(format!("{base}{path}"))
+                .header("Authorization", key)
                 .json(&body)
                 .send()
         };
@@ -735,6 +725,39 @@ async fn payments_bench(options: &Options) -> Result<(), String> {
             .to_owned();
         targets.push((account, method, subs));
     }
+    Ok(targets)
+}
+
+async fn payments_bench(options: &Options) -> Result<(), String> {
+    let clients = options.concurrency;
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (db, test_db) = bench_database(work.path()).await?;
+    let (ceiling_name, ceiling) = match &test_db {
+        None => (
+            "one-row commits/s of a bare rusqlite loop (synchronous=FULL)",
+            sqlite_commits_per_second(work.path(), options.seconds)?,
+        ),
+        Some(t) => {
+            let DatabaseLocation::Postgres(url) = &t.location else {
+                return Err("expected PostgreSQL".into());
+            };
+            (
+                "pgbench TPC-B-like transactions/s (64 clients, scale 10)",
+                pgbench_tps(url, options.seconds, clients)?,
+            )
+        }
+    };
+    println!(
+        "\n## POST /v1/payments: saved card, Idempotency-Key, two allocations; {clients} connections, {} s ({})",
+        options.seconds,
+        backend_name(&db)
+    );
+    let (served, state) = serve_on(db, work.path()).await?;
+    let issued = issue_credentials(&served.db, &state.hasher, "bench", SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let key = issued.api_key.expose().to_owned();
+    let targets = payment_targets(&served.base, &key, clients).await?;
     let targets = Arc::new(targets);
     let (max_rate, latencies) = drive_payments(
         &served.base,
@@ -778,6 +801,183 @@ async fn payments_bench(options: &Options) -> Result<(), String> {
         peak_rss_mib("self").unwrap_or(0.0),
         verified.breaks.len(),
         verified.payments
+    );
+    Ok(())
+}
+
+/// `plans` active payment plans, each with one installment due now, written straight to the
+/// store (accounts through the bulk import); then one scheduler round charges them all,
+/// through the same payment path as the API. Beside it, in the same run, `POST /v1/payments`
+/// for `--seconds` with 64 connections.
+async fn plans_bench(options: &Options) -> Result<(), String> {
+    use quittance_domain::ids::{InstallmentId, PaymentMethodId, PaymentPlanId, SubAccountId};
+    use quittance_domain::instruments::{CardBrand, MethodType};
+    use quittance_domain::plans::{Frequency, InstallmentStatus, PlanStatus};
+    use quittance_domain::{Currency, MinorUnits};
+    use quittance_store::repo::payment_methods::{StoredPaymentMethod, insert_payment_method};
+    use quittance_store::repo::plans::{
+        InstallmentRecord, PlanRecord, hold_sub_accounts, insert_plan,
+    };
+    let plans = if options.accounts == 0 {
+        100_000
+    } else {
+        options.accounts
+    };
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (db, _keep) = bench_database(work.path()).await?;
+    println!(
+        "\n## Plan scheduler: {plans} active plans with an installment due now ({})",
+        backend_name(&db)
+    );
+    let csv = work.path().join("plans.csv");
+    generate_csv(&csv, plans, 1)?;
+    let (served, state) = serve_on(db.clone(), work.path()).await?;
+    let issued = issue_credentials(&db, &state.hasher, "bench", SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let org = issued.organization_id.clone();
+    let id = ImportId::generate();
+    let (job, job_org, now) = (id.clone(), org.clone(), SystemClock.now());
+    db.write(move |tx| {
+        Box::pin(
+            async move { imports::insert_import(tx, &job_org, &job, ImportFormat::Csv, now).await },
+        )
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    bulk_import::run(
+        &db,
+        &org,
+        &id,
+        &csv,
+        ImportFormat::Csv,
+        Arc::new(SystemClock),
+        Arc::new(Progress::default()),
+    )
+    .await?;
+    let o = org.clone();
+    let rows = db
+        .read(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    "SELECT a.id, s.id, s.balance FROM accounts a JOIN sub_accounts s ON s.account_id = a.id
+                     WHERE a.organization_id = $1 AND s.balance > 0",
+                    &quittance_store::params![o.as_str()],
+                )
+                .await
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut made = 0usize;
+    for chunk in rows.chunks(1000) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let account =
+                quittance_domain::ids::AccountId::parse(r.str(0).map_err(|e| e.to_string())?)
+                    .ok_or("bad account id")?;
+            let sub =
+                SubAccountId::parse(r.str(1).map_err(|e| e.to_string())?).ok_or("bad sub id")?;
+            let amount = MinorUnits::new(r.i64(2).map_err(|e| e.to_string())?.min(1000));
+            let method_id = PaymentMethodId::generate();
+            let method = StoredPaymentMethod {
+                id: method_id.clone(),
+                organization_id: org.clone(),
+                account_id: account.clone(),
+                method_type: MethodType::Card,
+                brand: Some(CardBrand::Visa),
+                last4: "4242".into(),
+                exp_month: Some(12),
+                exp_year: Some(2035),
+                holder_name: "Bench".into(),
+                billing_zip: None,
+                routing_number: None,
+                account_type: None,
+                number: state.vault.seal(method_id.as_str(), "4242424242424242"),
+                created_at: now,
+            };
+            let plan_id = PaymentPlanId::generate();
+            let plan = PlanRecord {
+                id: plan_id.clone(),
+                organization_id: org.clone(),
+                account_id: account,
+                payment_method_id: method_id,
+                status: PlanStatus::Active,
+                currency: Currency::from_code("USD").ok_or("currency")?,
+                total_amount: amount,
+                installment_amount: None,
+                installment_count: Some(1),
+                frequency: Frequency::Monthly,
+                start_date: now.date_naive(),
+                down_payment: None,
+                missed: 0,
+                sub_account_ids: vec![sub],
+                created_at: now,
+                updated_at: now,
+            };
+            let installment = InstallmentRecord {
+                id: InstallmentId::generate(),
+                plan_id,
+                seq: 1,
+                kind: "installment".into(),
+                due_date: now.date_naive(),
+                due_at: now,
+                amount,
+                status: InstallmentStatus::Scheduled,
+                attempts: 0,
+                payment_id: None,
+                updated_at: now,
+            };
+            batch.push((method, plan, installment));
+        }
+        made += batch.len();
+        db.write(move |tx| {
+            Box::pin(async move {
+                for (method, plan, installment) in &batch {
+                    insert_payment_method(tx, method).await?;
+                    insert_plan(tx, plan, std::slice::from_ref(installment)).await?;
+                    hold_sub_accounts(tx, plan).await?;
+                }
+                Ok::<_, quittance_store::StoreError>(())
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    println!(
+        "set up {made} plans in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let round = quittance_server::scheduler::run_due(&state, None)
+        .await
+        .map_err(|e| e.message().to_owned())?;
+    let elapsed = started.elapsed();
+    let key = issued.api_key.expose().to_owned();
+    let targets = Arc::new(payment_targets(&served.base, &key, options.concurrency).await?);
+    let (api_rate, _) = drive_payments(
+        &served.base,
+        &key,
+        targets,
+        options.concurrency,
+        options.seconds,
+        None,
+        "api",
+    )
+    .await?;
+    let rate = round.paid as f64 / elapsed.as_secs_f64();
+    if round.paid < made {
+        return Err(format!(
+            "only {} of {made} installments were paid: {round:?}",
+            round.paid
+        ));
+    }
+    println!(
+        "scheduler: {} of {made} installments paid in {:.1} s = {rate:.0} installments/s (goal ≥ POST /v1/payments in the same run: {api_rate:.0}/s; measured {:.2}×)",
+        round.paid,
+        elapsed.as_secs_f64(),
+        rate / api_rate
     );
     Ok(())
 }

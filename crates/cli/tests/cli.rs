@@ -772,3 +772,169 @@ async fn keys_rotate_and_ledger_verify_report_what_they_did() {
         stdout(&broken)
     );
 }
+
+/// Two `quittance worker` processes on one database share the due installments; one is
+/// SIGKILLed mid-run and the other takes over its leases. Every installment is charged
+/// exactly once and the ledger still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_share_the_installments_and_a_killed_one_charges_nothing_twice() {
+    let t = TestDatabase::new().await;
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let server = start_server_with(
+        &t,
+        &listen,
+        Stdio::null(),
+        &[("QUITTANCE_SCHEDULER", "false")],
+    )
+    .await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let post = |path: &str, body: Value| {
+        http.post(format!("{base}{path}"))
+            .header("Authorization", &key)
+            .json(&body)
+            .send()
+    };
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let plans = 100;
+    for n in 0..plans {
+        let imported: Value = post(
+            "/v1/import",
+            serde_json::json!({"account_number": format!("W-{n}"),
+                "sub_accounts": [{"reference": "V-1", "original_balance": "30.00"}]}),
+        )
+        .await
+        .expect("import")
+        .json()
+        .await
+        .expect("json");
+        let account = imported["account"]["id"].as_str().expect("id").to_owned();
+        let method: Value = post("/v1/payment_methods", serde_json::json!({"account_id": account,
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "holder_name": "W"}}))
+            .await.expect("method").json().await.expect("json");
+        let plan: Value = post(
+            "/v1/payment_plans",
+            serde_json::json!({"account_id": account,
+                "payment_method_id": method["payment_method_id"], "installment_count": 3,
+                "frequency": "weekly", "start_date": tomorrow}),
+        )
+        .await
+        .expect("plan")
+        .json()
+        .await
+        .expect("json");
+        let id = plan["id"].as_str().expect("plan id");
+        let active = post(
+            &format!("/v1/payment_plans/{id}/activate"),
+            serde_json::json!({}),
+        )
+        .await
+        .expect("activate");
+        assert_eq!(active.status(), reqwest::StatusCode::OK);
+    }
+    drop(server);
+    // Three weeks on for the organization: all 300 installments are due.
+    t.db.write(|tx| {
+        Box::pin(async move {
+            tx.execute(
+                "UPDATE organizations SET test_clock_offset = $1",
+                &quittance_store::params![21i64 * 86_400 * 1_000_000],
+            )
+            .await
+        })
+    })
+    .await
+    .expect("advance");
+    let worker = |t: &TestDatabase| {
+        quittance(t, &["worker", "--log-format", "json"])
+            .envs([
+                ("QUITTANCE_SCHEDULER_INTERVAL_SECONDS", "1"),
+                ("QUITTANCE_SCHEDULER_LEASE_SECONDS", "2"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("worker")
+    };
+    let first = Server(worker(&t));
+    let _second = Server(worker(&t));
+    let paid = |t: &TestDatabase| {
+        let db = t.db.clone();
+        async move {
+            db.read(|tx| {
+                Box::pin(async move {
+                    tx.query_one(
+                        "SELECT COUNT(*) FROM installments WHERE status = 'paid'",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)
+                })
+            })
+            .await
+            .expect("count")
+        }
+    };
+    // Kill the first worker once the work is under way.
+    for _ in 0..600 {
+        if paid(&t).await > 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(first);
+    let mut done = 0;
+    for _ in 0..600 {
+        done = paid(&t).await;
+        if done == plans * 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done, plans * 3, "every installment paid");
+    let (payments, authorizations, plans_done) =
+        t.db.read(|tx| {
+            Box::pin(async move {
+                let payments = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM payments WHERE status = 'captured'",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)?;
+                let auths = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM sandbox_operations WHERE operation = 'authorization'",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)?;
+                let plans = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM payment_plans WHERE status = 'completed'",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)?;
+                Ok::<_, quittance_store::StoreError>((payments, auths, plans))
+            })
+        })
+        .await
+        .expect("counts");
+    assert_eq!(payments, plans * 3, "one payment per installment");
+    assert_eq!(
+        authorizations,
+        plans * 3,
+        "one authorization per installment"
+    );
+    assert_eq!(plans_done, plans);
+    let verify = run(quittance(&t, &["ledger", "verify"]));
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}

@@ -82,7 +82,7 @@ pub struct Round {
 }
 
 /// How many installments one round charges at once.
-const IN_FLIGHT: usize = 32;
+const IN_FLIGHT: usize = 128;
 const BATCH: i64 = 256;
 
 /// Runs everything due now (for one organization, or all): learns the outcome of
@@ -279,6 +279,35 @@ pub(crate) async fn plan_event(
         .map(drop)
 }
 
+/// An installment's outcome, as its event carries it: the plan's id and status and the
+/// installment as it now stands.
+#[derive(serde::Serialize)]
+struct InstallmentEvent {
+    payment_plan_id: String,
+    payment_plan_status: String,
+    installment: crate::v1::payment_plans::InstallmentResponse,
+}
+
+async fn installment_event(
+    tx: &mut dyn Tx,
+    event: EventType,
+    org: &OrganizationId,
+    plan: &PlanRecord,
+    inst: &InstallmentRecord,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let data = InstallmentEvent {
+        payment_plan_id: plan.id.to_string(),
+        payment_plan_status: plan.status.as_str().to_owned(),
+        installment: crate::v1::payment_plans::installment_response(
+            inst.clone(),
+            plan.currency,
+            false,
+        ),
+    };
+    events::record(tx, org, event, &data, now).await.map(drop)
+}
+
 /// Ends the plan (completed, defaulted or canceled): waiting installments are canceled, the
 /// sub-accounts freed, the event recorded. False when the plan had already ended.
 pub async fn end_plan(
@@ -360,8 +389,15 @@ async fn record_outcome(
                         inst.amount = paid;
                         inst.payment_id = payment.as_ref().map(|p| p.id.clone());
                         store::update_installment(tx, &inst).await?;
-                        plan_event(tx, EventType::PaymentPlanInstallmentPaid, &o, &plan.id, now)
-                            .await?;
+                        installment_event(
+                            tx,
+                            EventType::PaymentPlanInstallmentPaid,
+                            &o,
+                            &plan,
+                            &inst,
+                            now,
+                        )
+                        .await?;
                         refit(tx, &o, &plan, now).await?;
                     }
                     _ => {
@@ -376,11 +412,12 @@ async fn record_outcome(
                             inst.status = InstallmentStatus::Missed;
                         }
                         store::update_installment(tx, &inst).await?;
-                        plan_event(
+                        installment_event(
                             tx,
                             EventType::PaymentPlanInstallmentFailed,
                             &o,
-                            &plan.id,
+                            &plan,
+                            &inst,
                             now,
                         )
                         .await?;

@@ -94,7 +94,7 @@ pub struct PlanResponse {
     pub updated_at: String,
 }
 
-fn installment_response(
+pub(crate) fn installment_response(
     i: InstallmentRecord,
     currency: Currency,
     preview: bool,
