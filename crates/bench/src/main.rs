@@ -879,7 +879,7 @@ async fn plans_bench(options: &Options) -> Result<(), String> {
                     .ok_or("bad account id")?;
             let sub =
                 SubAccountId::parse(r.str(1).map_err(|e| e.to_string())?).ok_or("bad sub id")?;
-            let amount = MinorUnits::new(r.i64(2).map_err(|e| e.to_string())?.min(1000));
+            let amount = MinorUnits::new((r.i64(2).map_err(|e| e.to_string())? / 2).clamp(1, 1000));
             let method_id = PaymentMethodId::generate();
             let method = StoredPaymentMethod {
                 id: method_id.clone(),
@@ -905,9 +905,9 @@ async fn plans_bench(options: &Options) -> Result<(), String> {
                 payment_method_id: method_id,
                 status: PlanStatus::Active,
                 currency: Currency::from_code("USD").ok_or("currency")?,
-                total_amount: amount,
+                total_amount: MinorUnits::new(amount.get() * 2),
                 installment_amount: None,
-                installment_count: Some(1),
+                installment_count: Some(2),
                 frequency: Frequency::Monthly,
                 start_date: now.date_naive(),
                 down_payment: None,
@@ -916,27 +916,29 @@ async fn plans_bench(options: &Options) -> Result<(), String> {
                 created_at: now,
                 updated_at: now,
             };
-            let installment = InstallmentRecord {
+            // Two installments: one due now, the next in a month (the plan goes on).
+            let due = |seq: i64, days: i64| InstallmentRecord {
                 id: InstallmentId::generate(),
-                plan_id,
-                seq: 1,
+                plan_id: plan_id.clone(),
+                seq,
                 kind: "installment".into(),
-                due_date: now.date_naive(),
-                due_at: now,
+                due_date: (now + chrono::Duration::days(days)).date_naive(),
+                due_at: now + chrono::Duration::days(days),
                 amount,
                 status: InstallmentStatus::Scheduled,
                 attempts: 0,
                 payment_id: None,
                 updated_at: now,
             };
-            batch.push((method, plan, installment));
+            let installments = vec![due(1, 0), due(2, 30)];
+            batch.push((method, plan, installments));
         }
         made += batch.len();
         db.write(move |tx| {
             Box::pin(async move {
-                for (method, plan, installment) in &batch {
+                for (method, plan, installments) in &batch {
                     insert_payment_method(tx, method).await?;
-                    insert_plan(tx, plan, std::slice::from_ref(installment)).await?;
+                    insert_plan(tx, plan, installments).await?;
                     hold_sub_accounts(tx, plan).await?;
                 }
                 Ok::<_, quittance_store::StoreError>(())

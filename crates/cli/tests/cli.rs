@@ -898,7 +898,24 @@ async fn two_workers_share_the_installments_and_a_killed_one_charges_nothing_twi
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(done, plans * 3, "every installment paid");
+    if done != plans * 3 {
+        let states = t
+            .db
+            .read(|tx| {
+                Box::pin(async move {
+                    tx.query(
+                        "SELECT i.status, COALESCE(p.status, '-'), i.attempts, COUNT(*) FROM installments i
+                         LEFT JOIN payments p ON p.id = i.payment_id
+                         GROUP BY i.status, p.status, i.attempts",
+                        &[],
+                    )
+                    .await
+                })
+            })
+            .await
+            .expect("states");
+        panic!("{done} of {} installments paid: {states:?}", plans * 3);
+    }
     let (payments, authorizations, plans_done) =
         t.db.read(|tx| {
             Box::pin(async move {

@@ -403,6 +403,12 @@ async fn record_outcome(
                     _ => {
                         inst.attempts += 1;
                         inst.payment_id = payment.as_ref().map(|p| p.id.clone());
+                        if plan.status != PlanStatus::Active {
+                            // The plan ended while this was charged: no retry.
+                            inst.status = InstallmentStatus::Canceled;
+                            store::update_installment(tx, &inst).await?;
+                            return Ok(inst.status);
+                        }
                         if inst.attempts <= settings.plan_retries {
                             inst.status = InstallmentStatus::RetryScheduled;
                             let days = u32::try_from(settings.plan_retry_days).unwrap_or(3);
@@ -430,8 +436,10 @@ async fn record_outcome(
                                 end_plan_in(tx, &o, &p.id, PlanAction::Default, now).await?;
                             }
                         }
+                        settle_if_nothing_left(tx, &o, &plan.id, now).await?;
                     }
                 }
+                store::touch_plan(tx, &plan.id, now).await?;
                 Ok(inst.status)
             })
         })
@@ -439,7 +447,8 @@ async fn record_outcome(
 }
 
 /// After a payment: a plan whose sub-accounts owe nothing is completed; otherwise the waiting
-/// installments shrink to what is still owed, the last ones first.
+/// installments (not those being charged right now) shrink to what is still payable, the
+/// last ones first.
 async fn refit(
     tx: &mut dyn Tx,
     org: &OrganizationId,
@@ -452,20 +461,24 @@ async fn refit(
         end_plan_in(tx, org, &plan.id, PlanAction::Complete, now).await?;
         return Ok(());
     }
-    let waiting: Vec<InstallmentRecord> = store::list_installments(tx, &plan.id)
-        .await?
-        .into_iter()
-        .filter(|i| {
-            matches!(
-                i.status,
-                InstallmentStatus::Scheduled | InstallmentStatus::RetryScheduled
-            )
-        })
-        .collect();
+    let payable: i64 = covered
+        .iter()
+        .map(|c| (c.balance.get() - c.held.get()).max(0))
+        .sum();
+    let mut waiting = Vec::new();
+    for i in store::list_installments(tx, &plan.id).await? {
+        let open = matches!(
+            i.status,
+            InstallmentStatus::Scheduled | InstallmentStatus::RetryScheduled
+        );
+        if open && !store::is_leased(tx, &i.id, now).await? {
+            waiting.push(i);
+        }
+    }
     let amounts: Vec<MinorUnits> = waiting.iter().map(|i| i.amount).collect();
     for (mut inst, fitted) in waiting
         .into_iter()
-        .zip(fit_to_balance(&amounts, MinorUnits::new(balance)))
+        .zip(fit_to_balance(&amounts, MinorUnits::new(payable)))
     {
         if fitted != inst.amount {
             inst.amount = fitted;
@@ -476,7 +489,29 @@ async fn refit(
             store::update_installment(tx, &inst).await?;
         }
     }
-    Ok(())
+    settle_if_nothing_left(tx, org, &plan.id, now).await
+}
+
+/// A plan with no installment left to charge ends: completed, or defaulted if it missed any.
+async fn settle_if_nothing_left(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    plan: &PaymentPlanId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let installments = store::list_installments(tx, plan).await?;
+    if installments.iter().any(|i| i.status.is_open()) {
+        return Ok(());
+    }
+    let missed = installments
+        .iter()
+        .any(|i| i.status == InstallmentStatus::Missed);
+    let action = if missed {
+        PlanAction::Default
+    } else {
+        PlanAction::Complete
+    };
+    end_plan_in(tx, org, plan, action, now).await.map(drop)
 }
 
 /// The scheduler inside `serve` (or `quittance worker`): a round every

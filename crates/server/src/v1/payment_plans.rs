@@ -799,11 +799,11 @@ pub async fn update(
             let d = parse_date("start_date", d)?;
             not_in_past("start_date", d, &clock)?;
             note("start_date", plan.start_date.to_string(), d.to_string());
+            updated.start_date = d;
             d
         }
         None => waiting.first().map_or(plan.start_date, |i| i.due_date),
     };
-    updated.start_date = start;
     if change.is_empty() {
         return Ok(Json(PlanResponse::new(plan, installments)));
     }
@@ -844,7 +844,7 @@ pub async fn update(
                 }
                 store::update_plan(tx, &updated).await?;
                 if let Some(r) = &replacements {
-                    store::replace_waiting_installments(tx, &o, &p, r).await?;
+                    store::replace_waiting_installments(tx, &o, &p, r, now).await?;
                 }
                 store::record_change(tx, &p, &change, now).await?;
                 plan_event(tx, EventType::PaymentPlanChanged, &o, &p, now).await

@@ -492,3 +492,46 @@ async fn two_schedulers_running_at_once_charge_each_installment_once() {
         assert_eq!(plan["status"], "completed", "{plan}");
     }
 }
+
+#[tokio::test]
+async fn a_plan_for_part_of_the_balance_completes_after_its_last_installment() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (account, _, method) = plan_setup(&app, &org, VISA).await;
+    let (_, plan) = app
+        .post("/v1/payment_plans", &org, json!({"account_id": account, "payment_method_id": method,
+            "total_amount": "60.00", "installment_count": 2, "frequency": "weekly", "start_date": day(&app, 1)}))
+        .await;
+    let id = plan["id"].as_str().expect("id");
+    app.post(&format!("/v1/payment_plans/{id}/activate"), &org, json!({}))
+        .await;
+    advance(&app, &org, 8).await;
+    let (_, plan) = app.get(&format!("/v1/payment_plans/{id}"), &org).await;
+    assert_eq!(statuses(&plan), ["paid", "paid"]);
+    assert_eq!(
+        plan["status"], "completed",
+        "nothing is left to charge: {plan}"
+    );
+    let text = app.get_text(&format!("/v1/accounts/{account}"), &org).await;
+    assert!(text.contains(r#""balance":135.50"#), "{text}");
+    // The sub-accounts are free for another plan.
+    let (_, next) = app
+        .post(
+            "/v1/payment_plans",
+            &org,
+            json!({"account_id": account, "payment_method_id": method,
+            "installment_count": 2, "frequency": "weekly", "start_date": day(&app, 10)}),
+        )
+        .await;
+    let (status, _) = app
+        .post(
+            &format!(
+                "/v1/payment_plans/{}/activate",
+                next["id"].as_str().expect("id")
+            ),
+            &org,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,6 +1,10 @@
 //! Payment plans, their installments and change history, the organization's plan settings and
 //! test clock, and the scheduler's claims.
 //!
+//! Statements about one plan's installments write `status || ''` and `due_at + 0`: that keeps
+//! the databases on the plan's index rather than the due-date index, which would visit every
+//! installment due.
+//!
 //! The scheduler claims installments with a lease: an `UPDATE … WHERE lease_until IS NULL OR
 //! lease_until < now`, which PostgreSQL re-checks after taking each row's lock, so two
 //! schedulers never hold one installment; one that stops mid-charge lets its lease run out.
@@ -400,25 +404,28 @@ pub async fn release_sub_accounts(tx: &mut dyn Tx, plan: &PaymentPlanId) -> Resu
     .map(drop)
 }
 
-/// Deletes the regular installments still waiting (scheduled or retry-scheduled) and writes
-/// `replacements` in their place: a change never touches what was paid or is being charged,
-/// nor the down payment.
+/// Deletes the regular installments still waiting (scheduled or retry-scheduled, and not
+/// being charged right now) and writes `replacements` in their place: a change never
+/// touches what was paid or is being charged, nor the down payment.
 pub async fn replace_waiting_installments(
     tx: &mut dyn Tx,
     org: &OrganizationId,
     plan: &PaymentPlanId,
     replacements: &[InstallmentRecord],
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tx.execute(
         "DELETE FROM installments
-         WHERE plan_id = $1 AND kind = 'installment' AND status IN ('scheduled', 'retry_scheduled')",
-        &params![plan.as_str()],
+         WHERE plan_id = $1 AND kind = 'installment' AND status || '' IN ('scheduled', 'retry_scheduled')
+           AND (lease_until IS NULL OR lease_until < $2)",
+        &params![plan.as_str(), micros(now)],
     )
     .await?;
     insert_installments(tx, org, replacements).await
 }
 
-/// Cancels every installment still waiting (the plan ended).
+/// Cancels every installment still waiting (the plan ended). One a scheduler is charging
+/// right now is left to it: its outcome is recorded when the charge returns.
 pub async fn cancel_waiting_installments(
     tx: &mut dyn Tx,
     plan: &PaymentPlanId,
@@ -426,7 +433,8 @@ pub async fn cancel_waiting_installments(
 ) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE installments SET status = 'canceled', lease_until = NULL, updated_at = $2
-         WHERE plan_id = $1 AND status IN ('scheduled', 'retry_scheduled')",
+         WHERE plan_id = $1 AND status || '' IN ('scheduled', 'retry_scheduled')
+           AND (lease_until IS NULL OR lease_until < $2)",
         &params![plan.as_str(), micros(now)],
     )
     .await
@@ -493,9 +501,10 @@ pub struct Claimed {
     pub installment: InstallmentRecord,
 }
 
-/// Claims up to `limit` installments due by their organization's time (`now` plus its test
-/// clock) and not held by another scheduler, until `lease_until`. With `org`, only that
-/// organization's.
+/// Claims the due installments of up to `limit` plans, until `lease_until`: installments due
+/// by their organization's time (`now` plus its test clock). A plan's due installments are
+/// claimed together, and only when no other scheduler holds one of them, so one plan's
+/// installments are always charged in turn. With `org`, only that organization's.
 pub async fn claim_due(
     tx: &mut dyn Tx,
     now: DateTime<Utc>,
@@ -510,23 +519,16 @@ pub async fn claim_due(
         )
         .await?
         .i64(0)?;
-    let columns = INSTALLMENT_COLUMNS
-        .split(", ")
-        .map(|c| format!("i.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let candidates = tx
+    let plans = tx
         .query(
-            &format!(
-                "SELECT {columns}, i.organization_id FROM installments i
-                 JOIN organizations o ON o.id = i.organization_id
-                 JOIN payment_plans pp ON pp.id = i.plan_id AND pp.status = 'active'
-                 WHERE i.status IN ('scheduled', 'retry_scheduled') AND i.due_at <= $1
-                   AND i.due_at <= $2 + o.test_clock_offset
-                   AND (i.lease_until IS NULL OR i.lease_until < $2)
-                   AND ($3 = '' OR i.organization_id = $3)
-                 ORDER BY i.due_at LIMIT $4"
-            ),
+            "SELECT DISTINCT i.plan_id, i.organization_id, o.test_clock_offset FROM installments i
+             JOIN organizations o ON o.id = i.organization_id
+             JOIN payment_plans pp ON pp.id = i.plan_id AND pp.status = 'active'
+             WHERE i.status IN ('scheduled', 'retry_scheduled') AND i.due_at <= $1
+               AND i.due_at <= $2 + o.test_clock_offset
+               AND (i.lease_until IS NULL OR i.lease_until < $2)
+               AND ($3 = '' OR i.organization_id = $3)
+             LIMIT $4",
             &params![
                 micros(now) + latest,
                 micros(now),
@@ -535,26 +537,82 @@ pub async fn claim_due(
             ],
         )
         .await?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for r in &candidates {
-        let installment = decode_installment(r)?;
-        // Re-checked under the row's lock: another scheduler may have taken it meanwhile.
-        let took = tx
-            .execute(
-                "UPDATE installments SET lease_until = $2
-                 WHERE id = $1 AND status IN ('scheduled', 'retry_scheduled')
-                   AND (lease_until IS NULL OR lease_until < $3)",
-                &params![installment.id.as_str(), micros(lease_until), micros(now)],
+    let mut claimed = Vec::new();
+    for r in &plans {
+        let plan = parsed(r, 0, PaymentPlanId::parse, "plan id")?;
+        let organization_id = parsed(r, 1, OrganizationId::parse, "organization id")?;
+        let org_now = micros(now) + r.i64(2)?;
+        // All of the plan's due installments at once, and none while another scheduler
+        // holds one of them. Two schedulers racing here both aim at the same rows; the
+        // second finds them leased when it gets their locks, and takes none.
+        let rows = tx
+            .query(
+                &format!(
+                    "UPDATE installments SET lease_until = $2
+                     WHERE plan_id = $1 AND status || '' IN ('scheduled', 'retry_scheduled') AND due_at + 0 <= $3
+                       AND (lease_until IS NULL OR lease_until < $4)
+                       AND NOT EXISTS (SELECT 1 FROM installments j WHERE j.plan_id = $1 AND j.lease_until >= $4)
+                     RETURNING {INSTALLMENT_COLUMNS}"
+                ),
+                &params![plan.as_str(), micros(lease_until), org_now, micros(now)],
             )
             .await?;
-        if took == 1 {
-            claimed.push(Claimed {
-                organization_id: parsed(r, 11, OrganizationId::parse, "organization id")?,
-                installment,
-            });
-        }
+        let mut rows: Vec<InstallmentRecord> = rows
+            .iter()
+            .map(decode_installment)
+            .collect::<Result<_, _>>()?;
+        rows.sort_by_key(|i| i.seq);
+        claimed.extend(rows.into_iter().map(|installment| Claimed {
+            organization_id: organization_id.clone(),
+            installment,
+        }));
     }
     Ok(claimed)
+}
+
+/// Whether a scheduler is charging one of the plan's installments right now.
+pub async fn being_charged(
+    tx: &mut dyn Tx,
+    plan: &PaymentPlanId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_one(
+            "SELECT COUNT(*) FROM installments WHERE plan_id = $1 AND lease_until >= $2",
+            &params![plan.as_str(), micros(now)],
+        )
+        .await?
+        .i64(0)?
+        > 0)
+}
+
+/// Whether a scheduler holds this installment right now.
+pub async fn is_leased(
+    tx: &mut dyn Tx,
+    id: &InstallmentId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM installments WHERE id = $1 AND lease_until >= $2",
+            &params![id.as_str(), micros(now)],
+        )
+        .await?
+        .is_some())
+}
+
+/// Bumps the plan's `updated_at`: an installment's outcome changed it.
+pub async fn touch_plan(
+    tx: &mut dyn Tx,
+    plan: &PaymentPlanId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE payment_plans SET updated_at = $2 WHERE id = $1",
+        &params![plan.as_str(), micros(now)],
+    )
+    .await
+    .map(drop)
 }
 
 /// Installments charged with an unknown outcome whose payment has since been resolved.
