@@ -284,16 +284,9 @@ pub trait OrNotFound<T> {
 
 impl<T> OrNotFound<T> for Result<T, StoreError> {
     fn or_not_found(self, kind: &str, id: &str) -> ApiResult<T> {
-        self.map_err(|e| ApiError::naming(e, kind, id))
-    }
-}
-
-impl ApiError {
-    /// A store error, with `NotFound` naming the resource.
-    pub fn naming(e: StoreError, kind: &str, id: &str) -> ApiError {
-        match e {
+        self.map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found(kind, id),
             other => other.into(),
-        }
+        })
     }
 }

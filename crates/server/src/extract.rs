@@ -1,9 +1,10 @@
 //! Request extractors whose rejections come out in the error shape, naming the field.
 
-use crate::error::{ApiError, ErrorClass};
+use crate::error::{ApiError, ApiResult, ErrorClass};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
+use quittance_domain::FieldError;
 use quittance_store::repo::PageRequest;
 use serde::de::DeserializeOwned;
 
@@ -133,6 +134,38 @@ pub fn page(current_page: Option<&str>) -> Result<PageRequest, ApiError> {
         number,
         per_page: PER_PAGE,
     })
+}
+
+/// Exactly one of the given body fields is present; otherwise a 422 naming the first.
+pub fn exactly_one(present: &[(&str, bool)]) -> Result<(), FieldError> {
+    let names: Vec<&str> = present.iter().map(|(n, _)| *n).collect();
+    match present.iter().filter(|(_, p)| *p).count() {
+        1 => Ok(()),
+        _ => Err(FieldError::new(
+            names[0],
+            format!("give exactly one of {}", names.join(", ")),
+        )),
+    }
+}
+
+/// Parses an id named by `field`, refusing a malformed one naming the field.
+pub fn body_id<T>(field: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, FieldError> {
+    parse(text.trim()).ok_or_else(|| FieldError::new(field, "is not a well-formed id"))
+}
+
+/// An optional query parameter through `parse`: absent is `None`, a refusal a 400 naming it.
+pub fn query_param<T>(
+    field: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> ApiResult<Option<T>> {
+    text.map(|t| {
+        parse(field, t.trim()).map_err(|e| {
+            let param = e.field.clone();
+            ApiError::bad_request(e.to_string()).with_param(param)
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::events;
 use crate::processor::{AuthorizeRequest, Instrument, Outcome, ProcessorError};
 use crate::state::AppState;
 use crate::v1::payments::PaymentResponse;
+use crate::wire::AmountText;
 use chrono::{DateTime, Datelike, Utc};
 use quittance_domain::events::EventType;
 use quittance_domain::ids::{
@@ -281,7 +282,12 @@ async fn payment_event(
     .map(drop)
 }
 
-async fn load(state: &AppState, org: &OrganizationId, id: &PaymentId) -> ApiResult<PaymentRecord> {
+/// One payment of the organization; another's, or none, is a 404.
+pub async fn get_payment(
+    state: &AppState,
+    org: &OrganizationId,
+    id: &PaymentId,
+) -> ApiResult<PaymentRecord> {
     let (o, i) = (org.clone(), id.clone());
     state
         .db
@@ -297,14 +303,17 @@ fn unavailable(e: ProcessorError) -> ApiError {
     )
 }
 
-/// `POST /v1/payments/{id}/capture`.
+/// `POST /v1/payments/{id}/capture`, for `amount` in the payment's currency (default: all).
 pub async fn capture(
     state: &AppState,
     org: &OrganizationId,
     id: &PaymentId,
-    amount: Option<MinorUnits>,
+    amount: Option<&AmountText>,
 ) -> ApiResult<PaymentRecord> {
-    let p = load(state, org, id).await?;
+    let p = get_payment(state, org, id).await?;
+    let amount = amount
+        .map(|a| a.to_minor("amount", p.currency))
+        .transpose()?;
     let amount = store::capturable(&p, amount)?;
     let captured = state
         .processor
@@ -339,7 +348,7 @@ pub async fn void(
     org: &OrganizationId,
     id: &PaymentId,
 ) -> ApiResult<PaymentRecord> {
-    let p = load(state, org, id).await?;
+    let p = get_payment(state, org, id).await?;
     store::voidable(&p)?;
     state.processor.void(id).await.map_err(unavailable)?;
     let (o, i, now) = (org.clone(), id.clone(), state.clock.now());
@@ -449,26 +458,24 @@ pub async fn settle(
     cutoff: DateTime<Utc>,
 ) -> ApiResult<Vec<SettlementRecord>> {
     let (o, now) = (org.clone(), state.clock.now());
-    let batches = state
+    let (batches, ach) = state
         .db
         .write(move |tx| {
             Box::pin(async move {
                 let batches = store::settle(tx, &o, cutoff, now).await?;
-                for b in &batches {
-                    for id in &b.payments {
-                        let p = store::get_payment(tx, &o, id).await?;
-                        payment_event(tx, EventType::PaymentSettled, &p, now).await?;
+                let mut ach = Vec::new();
+                for id in batches.iter().flat_map(|b| &b.payments) {
+                    let p = store::get_payment(tx, &o, id).await?;
+                    payment_event(tx, EventType::PaymentSettled, &p, now).await?;
+                    if p.method_type == MethodType::Ach {
+                        ach.push(p.id);
                     }
                 }
-                Ok::<_, StoreError>(batches)
+                Ok::<_, StoreError>((batches, ach))
             })
         })
         .await?;
-    for id in batches.iter().flat_map(|b| &b.payments) {
-        match load(state, org, id).await {
-            Ok(p) if p.method_type == MethodType::Ach => {}
-            _ => continue,
-        }
+    for id in &ach {
         // The batch is committed: a return that cannot be applied is logged, not the
         // settlement's failure.
         match state.processor.ach_return(id).await {
@@ -524,7 +531,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<Reconciled, ApiError> {
                 continue;
             }
         };
-        let p = load(state, &org, &id).await?;
+        let p = get_payment(state, &org, &id).await?;
         record_answer(state, &p, answer).await?;
         done.payments += 1;
     }

@@ -121,24 +121,29 @@ pub async fn run_due(state: &AppState, org: Option<&OrganizationId>) -> ApiResul
         if claimed.is_empty() {
             return Ok(round);
         }
-        // Plans are charged side by side; one plan's installments in turn, oldest first, so
-        // each sees what the one before it paid.
-        let mut by_plan: Vec<Vec<Claimed>> = Vec::new();
-        for c in claimed {
-            match by_plan
-                .iter_mut()
-                .find(|g| g[0].installment.plan_id == c.installment.plan_id)
-            {
-                Some(group) => group.push(c),
-                None => by_plan.push(vec![c]),
-            }
+        // Plans are charged side by side; one plan's installments (claimed together, in
+        // order) in turn, so each sees what the one before it paid. Each organization's
+        // settings are read once for the batch.
+        let mut by_plan: Vec<(OrgSettings, Vec<Claimed>)> = Vec::new();
+        let mut settings: Vec<(OrganizationId, OrgSettings)> = Vec::new();
+        for group in claimed.chunk_by(|a, b| a.installment.plan_id == b.installment.plan_id) {
+            let org = &group[0].organization_id;
+            let org_settings = match settings.iter().find(|(o, _)| o == org) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let (s, _) = org_clock(state, org).await?;
+                    settings.push((org.clone(), s.clone()));
+                    s
+                }
+            };
+            by_plan.push((org_settings, group.to_vec()));
         }
         let outcomes: Vec<ApiResult<Option<InstallmentStatus>>> =
             futures_util::stream::iter(by_plan)
-                .map(|group| async move {
+                .map(|(org_settings, group)| async move {
                     let mut out = Vec::with_capacity(group.len());
                     for c in group {
-                        out.push(charge(state, c).await);
+                        out.push(charge(state, c, &org_settings).await);
                     }
                     futures_util::stream::iter(out)
                 })
@@ -166,7 +171,11 @@ pub async fn run_due(state: &AppState, org: Option<&OrganizationId>) -> ApiResul
 
 /// Charges one claimed installment; `None` when nothing was charged (the plan turned out to
 /// be paid off, or what it owes is held by payments still open).
-async fn charge(state: &AppState, claimed: Claimed) -> ApiResult<Option<InstallmentStatus>> {
+async fn charge(
+    state: &AppState,
+    claimed: Claimed,
+    settings: &OrgSettings,
+) -> ApiResult<Option<InstallmentStatus>> {
     let org = claimed.organization_id;
     let installment = claimed.installment;
     let (o, plan_id) = (org.clone(), installment.plan_id.clone());
@@ -228,7 +237,7 @@ async fn charge(state: &AppState, claimed: Claimed) -> ApiResult<Option<Installm
             None
         }
     };
-    record_outcome(state, &org, &installment.id, payment)
+    record_outcome(state, &org, &installment.id, payment, settings)
         .await
         .map(Some)
 }
@@ -261,7 +270,10 @@ async fn settle_processing(
             })
         })
         .await?;
-    record_outcome(state, org, id, payment).await.map(drop)
+    let (settings, _) = org_clock(state, org).await?;
+    record_outcome(state, org, id, payment, &settings)
+        .await
+        .map(drop)
 }
 
 /// Records `event` with the plan as it now stands.
@@ -361,8 +373,10 @@ async fn record_outcome(
     org: &OrganizationId,
     id: &InstallmentId,
     payment: Option<PaymentRecord>,
+    settings: &OrgSettings,
 ) -> ApiResult<InstallmentStatus> {
-    let (settings, clock) = org_clock(state, org).await?;
+    let clock = OrgClock::of(settings, state.clock.now());
+    let settings = settings.clone();
     let (o, i, now) = (org.clone(), id.clone(), state.clock.now());
     Ok(state
         .db

@@ -5,7 +5,7 @@
 use super::{ListPage, datetime};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, page};
+use crate::extract::{AppJson, AppQuery, body_id, exactly_one, page};
 use crate::state::AppState;
 use crate::v1::accounts::DeletedResponse;
 use axum::Json;
@@ -127,23 +127,6 @@ impl From<StoredPaymentMethod> for PaymentMethodResponse {
             created_at: datetime(m.created_at),
         }
     }
-}
-
-/// Exactly one of the given fields is present; otherwise a 422 naming the first.
-pub fn exactly_one(present: &[(&str, bool)]) -> Result<(), FieldError> {
-    let names: Vec<&str> = present.iter().map(|(n, _)| *n).collect();
-    match present.iter().filter(|(_, p)| *p).count() {
-        1 => Ok(()),
-        _ => Err(FieldError::new(
-            names[0],
-            format!("give exactly one of {}", names.join(", ")),
-        )),
-    }
-}
-
-/// Parses an id from a body field, refusing a malformed one with a 422 naming the field.
-pub fn body_id<T>(field: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, FieldError> {
-    parse(text.trim()).ok_or_else(|| FieldError::new(field, "is not a well-formed id"))
 }
 
 /// Save a card or bank account on a master account.

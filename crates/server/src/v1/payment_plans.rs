@@ -6,10 +6,9 @@ use super::{ListPage, date, datetime};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::events;
-use crate::extract::{AppJson, AppQuery, page};
+use crate::extract::{AppJson, AppQuery, body_id, exactly_one, page, query_param};
 use crate::scheduler::{self, OrgClock, plan_event};
 use crate::state::AppState;
-use crate::v1::payment_methods::{body_id, exactly_one};
 use crate::wire::{Amount, AmountText};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -250,24 +249,19 @@ async fn build_plan(
         .db
         .read(move |tx| {
             Box::pin(async move {
-                let account = accounts::get_account(tx, &o, &a).await?;
+                let account = accounts::get_account(tx, &o, &a).await.or_not_found_in(
+                    "account",
+                    a.as_str(),
+                    "account_id",
+                )?;
                 let method = payment_methods::get_payment_method(tx, &o, &m)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => StoreError::Conflict("payment_method_id".into()),
-                        other => other,
-                    })?;
+                    .or_not_found_in("payment method", m.as_str(), "payment_method_id")?;
                 let payables = payments::payables(tx, &o, &a).await?;
-                Ok::<_, StoreError>((account, method, payables))
+                Ok::<_, ApiError>((account, method, payables))
             })
         })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::not_found("payment method", method_id.as_str())
-                .with_param("payment_method_id"),
-            other => ApiError::naming(other, "account", account_id.as_str())
-                .with_param_if_missing("account_id"),
-        })?;
+        .await?;
     if method.account_id != account.id {
         return Err(FieldError::new("payment_method_id", "belongs to another account").into());
     }
@@ -545,24 +539,10 @@ pub async fn list(
 ) -> ApiResult<Json<ListPage<PlanResponse>>> {
     let page = page(query.current_page.as_deref())?;
     let filter = PlanFilter {
-        account_id: query
-            .account_id
-            .as_deref()
-            .map(|a| {
-                AccountId::parse(a.trim()).ok_or_else(|| {
-                    ApiError::bad_request("account_id: is not a well-formed id")
-                        .with_param("account_id")
-                })
-            })
-            .transpose()?,
-        status: query
-            .status
-            .as_deref()
-            .map(|s| {
-                PlanStatus::parse_field("status", s.trim())
-                    .map_err(|e| ApiError::bad_request(e.to_string()).with_param("status"))
-            })
-            .transpose()?,
+        account_id: query_param("account_id", query.account_id.as_deref(), |f, t| {
+            body_id(f, t, AccountId::parse)
+        })?,
+        status: query_param("status", query.status.as_deref(), PlanStatus::parse_field)?,
     };
     let org = caller.organization().clone();
     let (paged, schedules) = state
@@ -601,13 +581,21 @@ pub async fn activate(
         .db
         .write(move |tx| {
             Box::pin(async move {
-                let mut plan = store::lock_plan(tx, &o, &p).await?;
-                plan.status = plan.status.apply(PlanAction::Activate).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                let mut plan = store::lock_plan(tx, &o, &p)
+                    .await
+                    .or_not_found("payment plan", p.as_str())?;
+                plan.status = plan
+                    .status
+                    .apply(PlanAction::Activate)
+                    .map_err(|e| ApiError::conflict(e.to_string()))?;
                 let installments = store::list_installments(tx, &p).await?;
                 if let Some(first) = installments.iter().find(|i| i.kind == "installment")
                     && first.due_date < clock.today()
                 {
-                    return Err(ActivateError::Past);
+                    return Err(ApiError::unprocessable(
+                        "start_date",
+                        "start_date: the first installment's date has passed; change the plan's dates first",
+                    ));
                 }
                 // The down payment falls due now.
                 for mut i in installments.into_iter().filter(|i| i.kind == "down_payment") {
@@ -617,35 +605,19 @@ pub async fn activate(
                 }
                 plan.updated_at = now;
                 store::update_plan(tx, &plan).await?;
-                store::hold_sub_accounts(tx, &plan).await?;
+                store::hold_sub_accounts(tx, &plan).await.map_err(|e| match e {
+                    StoreError::Conflict(why) => ApiError::conflict(why),
+                    other => other.into(),
+                })?;
                 store::record_change(tx, &p, &serde_json::json!({"status": "active"}).to_string(), now).await?;
                 plan_event(tx, EventType::PaymentPlanActivated, &o, &p, now).await?;
-                Ok(())
+                Ok::<_, ApiError>(())
             })
         })
-        .await
-        .map_err(|e| match e {
-            ActivateError::Past => ApiError::unprocessable(
-                "start_date",
-                "start_date: the first installment's date has passed; change the plan's dates first",
-            ),
-            ActivateError::Store(StoreError::Conflict(why)) => ApiError::conflict(why),
-            ActivateError::Store(other) => ApiError::naming(other, "payment plan", &id),
-        })?;
+        .await?;
     // Whatever is due now (a down payment, a first installment today) is charged at once.
     scheduler::run_due(&state, Some(&org)).await?;
     Ok(Json(load(&state, &org, &id).await?))
-}
-
-enum ActivateError {
-    Past,
-    Store(StoreError),
-}
-
-impl From<StoreError> for ActivateError {
-    fn from(e: StoreError) -> Self {
-        ActivateError::Store(e)
-    }
 }
 
 /// Cancel a plan: nothing more is charged.

@@ -4,11 +4,11 @@
 use super::{ListPage, datetime};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, page, parse_json};
+use crate::extract::{AppJson, AppQuery, body_id, exactly_one, page, parse_json, query_param};
 use crate::idempotency::IdempotencyRef;
 use crate::payment_flow::{self, PaymentRequest, Source};
 use crate::state::AppState;
-use crate::v1::payment_methods::{AchBody, CardBody, body_id, exactly_one};
+use crate::v1::payment_methods::{AchBody, CardBody};
 use crate::wire::{Amount, AmountText};
 use axum::Json;
 use axum::body::Bytes;
@@ -246,13 +246,11 @@ pub async fn retrieve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(&id)?;
-    let org = caller.organization().clone();
-    let p = state
-        .db
-        .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &pid).await }))
-        .await
-        .or_not_found("payment", &id)?;
-    Ok(Json(p.into()))
+    Ok(Json(
+        payment_flow::get_payment(&state, caller.organization(), &pid)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,64 +266,33 @@ pub struct PaymentListQuery {
 }
 
 /// A `YYYY-MM-DD` date as the start of that day in UTC.
-fn day_start(field: &str, text: &str) -> ApiResult<DateTime<Utc>> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+fn day_start(field: &str, text: &str) -> Result<DateTime<Utc>, FieldError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("{field}: must be a date YYYY-MM-DD")).with_param(field)
-        })
-}
-
-fn query_id<T>(
-    field: &str,
-    text: &Option<String>,
-    parse: fn(&str) -> Option<T>,
-) -> ApiResult<Option<T>> {
-    text.as_deref()
-        .map(|t| {
-            parse(t.trim()).ok_or_else(|| {
-                ApiError::bad_request(format!("{field}: is not a well-formed id")).with_param(field)
-            })
-        })
-        .transpose()
+        .ok_or_else(|| FieldError::new(field, "must be a date YYYY-MM-DD"))
 }
 
 impl PaymentListQuery {
     /// The filters; `created_to` is inclusive (the whole day).
     pub fn filter(&self) -> ApiResult<PaymentFilter> {
-        let enum_query =
-            |field: &str, text: &Option<String>, parse: fn(&str, &str) -> Result<_, FieldError>| {
-                text.as_deref()
-                    .map(|t| {
-                        parse(field, t.trim())
-                            .map_err(|e| ApiError::bad_request(e.to_string()).with_param(field))
-                    })
-                    .transpose()
-            };
         Ok(PaymentFilter {
-            account_id: query_id("account_id", &self.account_id, AccountId::parse)?,
-            client_id: query_id("client_id", &self.client_id, ClientId::parse)?,
-            status: enum_query("status", &self.status, PaymentStatus::parse_field)?,
-            method_type: self
-                .method_type
-                .as_deref()
-                .map(|t| {
-                    MethodType::parse_field("method_type", t.trim())
-                        .map_err(|e| ApiError::bad_request(e.to_string()).with_param("method_type"))
-                })
-                .transpose()?,
-            created_from: self
-                .created_from
-                .as_deref()
-                .map(|t| day_start("created_from", t))
-                .transpose()?,
-            created_before: self
-                .created_to
-                .as_deref()
-                .map(|t| day_start("created_to", t).map(|d| d + chrono::Duration::days(1)))
-                .transpose()?,
+            account_id: query_param("account_id", self.account_id.as_deref(), |f, t| {
+                body_id(f, t, AccountId::parse)
+            })?,
+            client_id: query_param("client_id", self.client_id.as_deref(), |f, t| {
+                body_id(f, t, ClientId::parse)
+            })?,
+            status: query_param("status", self.status.as_deref(), PaymentStatus::parse_field)?,
+            method_type: query_param(
+                "method_type",
+                self.method_type.as_deref(),
+                MethodType::parse_field,
+            )?,
+            created_from: query_param("created_from", self.created_from.as_deref(), day_start)?,
+            created_before: query_param("created_to", self.created_to.as_deref(), day_start)?
+                .map(|d| d + chrono::Duration::days(1)),
         })
     }
 }
@@ -366,26 +333,12 @@ pub struct AmountBody {
 }
 
 /// An optional JSON body: empty is the default.
-fn optional_body(bytes: &Bytes) -> ApiResult<AmountBody> {
+fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        Ok(AmountBody::default())
+        Ok(T::default())
     } else {
         parse_json(bytes)
     }
-}
-
-async fn currency_of(
-    state: &AppState,
-    org: &OrganizationId,
-    id: &PaymentId,
-) -> ApiResult<quittance_domain::Currency> {
-    let (o, i) = (org.clone(), id.clone());
-    state
-        .db
-        .read(move |tx| Box::pin(async move { store::get_payment(tx, &o, &i).await }))
-        .await
-        .map(|p| p.currency)
-        .or_not_found("payment", id.as_str())
 }
 
 /// Capture an authorized payment, in full (no body) or in part (`{"amount"}`); the rest of
@@ -401,14 +354,9 @@ pub async fn capture(
     body: Bytes,
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(&id)?;
-    let body = optional_body(&body)?;
-    let org = caller.organization();
-    let amount = match &body.amount {
-        None => None,
-        Some(a) => Some(a.to_minor("amount", currency_of(&state, org, &pid).await?)?),
-    };
+    let body: AmountBody = optional_body(&body)?;
     Ok(Json(
-        payment_flow::capture(&state, org, &pid, amount)
+        payment_flow::capture(&state, caller.organization(), &pid, body.amount.as_ref())
             .await?
             .into(),
     ))
@@ -465,7 +413,10 @@ async fn refund_payment(
 ) -> ApiResult<(StatusCode, Json<RefundResponse>)> {
     let amount = match &body.amount {
         None => None,
-        Some(a) => Some(a.to_minor("amount", currency_of(state, org, pid).await?)?),
+        Some(a) => {
+            let currency = payment_flow::get_payment(state, org, pid).await?.currency;
+            Some(a.to_minor("amount", currency)?)
+        }
     };
     let reason = match body.reason.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -623,23 +574,13 @@ async fn sandbox_reverse(
     default_code: &str,
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(id)?;
-    let body: SandboxEventBody = if body.iter().all(u8::is_ascii_whitespace) {
-        SandboxEventBody::default()
-    } else {
-        parse_json(body)?
-    };
+    let body: SandboxEventBody = optional_body(body)?;
     let code = body.code.unwrap_or_else(|| default_code.to_owned());
     if code.is_empty() || code.len() > 16 {
         return Err(FieldError::new("code", "must be 1 to 16 characters").into());
     }
     if action == PaymentAction::Return {
-        let org = caller.organization().clone();
-        let p = pid.clone();
-        let payment = state
-            .db
-            .read(move |tx| Box::pin(async move { store::get_payment(tx, &org, &p).await }))
-            .await
-            .or_not_found("payment", id)?;
+        let payment = payment_flow::get_payment(state, caller.organization(), &pid).await?;
         if payment.method_type != MethodType::Ach {
             return Err(ApiError::conflict("only an ACH payment can be returned"));
         }

@@ -14,8 +14,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use quittance_domain::ids::PaymentId;
+use quittance_store::repo::Paged;
 use quittance_store::repo::payments::{self as store, PaymentFilter, ReportRow};
-use quittance_store::repo::{PageRequest, Paged};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -130,17 +130,7 @@ pub async fn payments(
                 .db
                 .read(move |tx| {
                     Box::pin(async move {
-                        let total = store::list_payments(
-                            tx,
-                            &o,
-                            &f,
-                            PageRequest {
-                                number: 1,
-                                per_page: 0,
-                            },
-                        )
-                        .await?
-                        .total;
+                        let total = store::count_payments(tx, &o, &f).await?;
                         let rows =
                             store::report_rows(tx, &o, &f, None, Some(page), PER_PAGE).await?;
                         Ok::<_, quittance_store::StoreError>((rows, total))

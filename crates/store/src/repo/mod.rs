@@ -125,3 +125,16 @@ pub(crate) fn parsed<T>(
 pub(crate) fn currency(row: &Row, index: usize) -> Result<Currency, StoreError> {
     parsed(row, index, Currency::from_code, "currency")
 }
+
+/// A nullable column decoded through `parse` (an id or an enum's spelling): NULL is `None`,
+/// text `parse` refuses a decode error.
+pub(crate) fn opt_parsed<T>(
+    row: &Row,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    match row.opt_string(index)? {
+        None => Ok(None),
+        Some(_) => decode_enum(row, index, parse).map(Some),
+    }
+}

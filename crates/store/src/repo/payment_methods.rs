@@ -1,7 +1,7 @@
 //! The vault's rows: saved cards and bank accounts. The number is stored only sealed (see the
 //! server's vault); everything else here is safe to show.
 
-use super::{PageRequest, Paged, decode_enum, instant, micros, parsed};
+use super::{PageRequest, Paged, decode_enum, instant, micros, opt_parsed, parsed};
 use crate::{Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{AccountId, OrganizationId, PaymentMethodId};
@@ -35,31 +35,20 @@ pub struct StoredPaymentMethod {
 const COLUMNS: &str = "id, organization_id, account_id, type, brand, last4, exp_month, exp_year, holder_name, \
     billing_zip, routing_number, account_type, number_ciphertext, key_id, created_at";
 
-fn opt_enum<T>(
-    row: &Row,
-    index: usize,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, StoreError> {
-    match row.opt_string(index)? {
-        None => Ok(None),
-        Some(_) => decode_enum(row, index, parse).map(Some),
-    }
-}
-
 fn decode(row: &Row) -> Result<StoredPaymentMethod, StoreError> {
     Ok(StoredPaymentMethod {
         id: parsed(row, 0, PaymentMethodId::parse, "payment method id")?,
         organization_id: parsed(row, 1, OrganizationId::parse, "organization id")?,
         account_id: parsed(row, 2, AccountId::parse, "account id")?,
         method_type: decode_enum(row, 3, MethodType::parse)?,
-        brand: opt_enum(row, 4, CardBrand::parse)?,
+        brand: opt_parsed(row, 4, CardBrand::parse)?,
         last4: row.string(5)?,
         exp_month: row.opt_i64(6)?,
         exp_year: row.opt_i64(7)?,
         holder_name: row.string(8)?,
         billing_zip: row.opt_string(9)?,
         routing_number: row.opt_string(10)?,
-        account_type: opt_enum(row, 11, BankAccountType::parse)?,
+        account_type: opt_parsed(row, 11, BankAccountType::parse)?,
         number: Sealed {
             ciphertext: row.string(12)?,
             key_id: row.string(13)?,

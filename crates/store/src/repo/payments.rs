@@ -6,7 +6,9 @@
 //! payment take turns, and limits hold.
 
 use super::ledger;
-use super::{Conditions, PageRequest, Paged, currency, decode_enum, instant, micros, parsed};
+use super::{
+    Conditions, PageRequest, Paged, currency, decode_enum, instant, micros, opt_parsed, parsed,
+};
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{
@@ -104,28 +106,14 @@ const COLUMNS: &str = "id, organization_id, account_id, payment_method_id, metho
     amount, amount_captured, amount_refunded, capture, status, description, decline_code, processor_reference, \
     account_balance_after, settlement_id, created_at, updated_at, installment_id";
 
-fn opt_id<T>(
-    row: &Row,
-    index: usize,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, StoreError> {
-    match row.opt_string(index)? {
-        None => Ok(None),
-        Some(_) => parsed(row, index, parse, "id").map(Some),
-    }
-}
-
 fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
     Ok(PaymentRecord {
         id: parsed(row, 0, PaymentId::parse, "payment id")?,
         organization_id: parsed(row, 1, OrganizationId::parse, "organization id")?,
         account_id: parsed(row, 2, AccountId::parse, "account id")?,
-        payment_method_id: opt_id(row, 3, PaymentMethodId::parse)?,
+        payment_method_id: opt_parsed(row, 3, PaymentMethodId::parse)?,
         method_type: decode_enum(row, 4, MethodType::parse)?,
-        brand: match row.opt_string(5)? {
-            None => None,
-            Some(_) => Some(decode_enum(row, 5, CardBrand::parse)?),
-        },
+        brand: opt_parsed(row, 5, CardBrand::parse)?,
         last4: row.string(6)?,
         currency: currency(row, 7)?,
         amount: MinorUnits::new(row.i64(8)?),
@@ -137,10 +125,10 @@ fn decode(row: &Row) -> Result<PaymentRecord, StoreError> {
         decline_code: row.opt_string(14)?,
         processor_reference: row.opt_string(15)?,
         account_balance_after: row.opt_i64(16)?.map(MinorUnits::new),
-        settlement_id: opt_id(row, 17, SettlementId::parse)?,
+        settlement_id: opt_parsed(row, 17, SettlementId::parse)?,
         created_at: instant(row, 18)?,
         updated_at: instant(row, 19)?,
-        installment_id: opt_id(row, 20, InstallmentId::parse)?,
+        installment_id: opt_parsed(row, 20, InstallmentId::parse)?,
         allocations: Vec::new(),
     })
 }
@@ -989,6 +977,21 @@ fn conditions(org: &OrganizationId, f: &PaymentFilter) -> Conditions {
     c
 }
 
+/// How many payments match.
+pub async fn count_payments(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    filter: &PaymentFilter,
+) -> Result<i64, StoreError> {
+    let c = conditions(org, filter);
+    tx.query_one(
+        &format!("SELECT COUNT(*) FROM payments p WHERE {}", c.sql()),
+        &c.args,
+    )
+    .await?
+    .i64(0)
+}
+
 /// One page of payments, oldest first.
 pub async fn list_payments(
     tx: &mut dyn Tx,
@@ -996,14 +999,8 @@ pub async fn list_payments(
     filter: &PaymentFilter,
     page: PageRequest,
 ) -> Result<Paged<PaymentRecord>, StoreError> {
+    let total = count_payments(tx, org, filter).await?;
     let mut c = conditions(org, filter);
-    let total = tx
-        .query_one(
-            &format!("SELECT COUNT(*) FROM payments p WHERE {}", c.sql()),
-            &c.args,
-        )
-        .await?
-        .i64(0)?;
     let limit = c.bind(Param::from(page.per_page));
     let offset = c.bind(Param::from(page.offset()));
     let columns = prefixed(COLUMNS);

@@ -9,7 +9,9 @@
 //! lease_until < now`, which PostgreSQL re-checks after taking each row's lock, so two
 //! schedulers never hold one installment; one that stops mid-charge lets its lease run out.
 
-use super::{PageRequest, Paged, currency, decode_enum, instant, micros, opt_date, parsed};
+use super::{
+    PageRequest, Paged, currency, decode_enum, instant, micros, opt_date, opt_parsed, parsed,
+};
 use crate::{Param, Row, StoreError, Tx, params};
 use chrono::{DateTime, NaiveDate, Utc};
 use quittance_domain::ids::{
@@ -149,10 +151,7 @@ fn decode_installment(r: &Row) -> Result<InstallmentRecord, StoreError> {
         amount: MinorUnits::new(r.i64(6)?),
         status: decode_enum(r, 7, InstallmentStatus::parse)?,
         attempts: r.i64(8)?,
-        payment_id: match r.opt_string(9)? {
-            None => None,
-            Some(_) => Some(parsed(r, 9, PaymentId::parse, "payment id")?),
-        },
+        payment_id: opt_parsed(r, 9, PaymentId::parse)?,
         updated_at: instant(r, 10)?,
     })
 }
