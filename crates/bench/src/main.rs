@@ -348,16 +348,18 @@ async fn serve(dir: &Path) -> Result<(Served, AppState), String> {
 }
 
 async fn serve_on(db: Db, dir: &Path) -> Result<(Served, AppState), String> {
-    // The benchmarks drive the plan scheduler themselves.
+    // The benchmarks drive the plan scheduler and the webhook worker themselves.
     let config = Config {
         data_dir: dir.to_path_buf(),
         scheduler: false,
+        webhooks: false,
+        webhook_allowed_networks: vec!["127.0.0.1/32".to_owned()],
         ..Config::default()
     };
     let hasher = SecretHasher::load_or_create(None, dir)?;
     let vault =
         quittance_server::vault::Vault::load_or_create(None, dir).map_err(|e| e.to_string())?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;

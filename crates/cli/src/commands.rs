@@ -44,7 +44,7 @@ async fn state_for(config: Config) -> Result<(Db, AppState), String> {
     let hasher =
         SecretHasher::load_or_create(config.credential_hash_key.as_deref(), &config.data_dir)?;
     let vault = open_vault(&config)?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     Ok((db, state))
 }
 
@@ -114,7 +114,7 @@ pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> 
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(backend = ?db.backend(), "Quittance listening on http://{address} (docs at http://{address}/docs)");
     let vault = open_vault(&config)?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault);
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     let served = quittance_server::serve(listener, state, shutdown_signal()).await;
     db.close().await;
     served.map_err(|e| format!("the server stopped: {e}"))

@@ -63,6 +63,14 @@ const ENV_OPTIONS: &[&str] = &[
     "scheduler_interval_seconds",
     "scheduler_lease_seconds",
     "max_plan_installments",
+    "webhooks",
+    "webhook_timeout_seconds",
+    "webhook_concurrency",
+    "webhook_poll_interval_ms",
+    "webhook_lease_seconds",
+    "webhook_disable_after_seconds",
+    "webhook_allowed_networks",
+    "webhook_root_certificates",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

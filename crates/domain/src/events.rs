@@ -23,8 +23,24 @@ status_enum!(
         PaymentPlanDefaulted => "payment_plan.defaulted",
         PaymentPlanInstallmentPaid => "payment_plan.installment_paid",
         PaymentPlanInstallmentFailed => "payment_plan.installment_failed",
+        StatementAnalysisRequested => "statement_analysis.requested",
+        StatementAnalysisCompleted => "statement_analysis.completed",
+        StatementAnalysisRejected => "statement_analysis.rejected",
+        /// An endpoint was turned off: it answered 410 Gone, or failed for days on end.
+        WebhookDisabled => "webhook.disabled",
     }
 );
+
+impl EventType {
+    /// The type a subscription names: seed 001's definitions call the statement analysis
+    /// events `analysis.*` where its examples say `statement_analysis.*`; both are accepted.
+    pub fn parse_subscription(text: &str) -> Option<EventType> {
+        match text.strip_prefix("analysis.") {
+            Some(rest) => EventType::parse(&format!("statement_analysis.{rest}")),
+            None => EventType::parse(text),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -41,5 +57,19 @@ mod tests {
             Some(EventType::MasterAccountDeleted)
         );
         assert_eq!(EventType::parse("master_account"), None);
+    }
+
+    #[test]
+    fn subscriptions_accept_the_analysis_aliases() {
+        assert_eq!(
+            EventType::parse_subscription("analysis.completed"),
+            Some(EventType::StatementAnalysisCompleted)
+        );
+        assert_eq!(
+            EventType::parse_subscription("statement_analysis.rejected"),
+            Some(EventType::StatementAnalysisRejected)
+        );
+        assert_eq!(EventType::parse_subscription("analysis.finished"), None);
+        assert_eq!(EventType::parse("analysis.completed"), None);
     }
 }

@@ -104,6 +104,26 @@ typed_id!(
     InstallmentId,
     "inst"
 );
+typed_id!(
+    /// A webhook endpoint (on the ISO Amp face it also has an integer id).
+    WebhookId,
+    "we"
+);
+typed_id!(
+    /// How Quittance authenticates to a webhook receiver.
+    AccessSetupId,
+    "was"
+);
+typed_id!(
+    /// One event's delivery to one webhook endpoint.
+    DeliveryId,
+    "whd"
+);
+typed_id!(
+    /// One attempt at a delivery.
+    AttemptId,
+    "wha"
+);
 
 #[cfg(test)]
 mod tests {

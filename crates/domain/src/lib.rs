@@ -5,10 +5,10 @@
 
 /// Declares a status enum with its wire spelling, `parse`, `as_str` and the list of choices.
 macro_rules! status_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -46,6 +46,7 @@ pub mod payments;
 pub mod plans;
 pub mod receivables;
 pub mod secret;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use field::FieldError;

@@ -74,6 +74,25 @@ pub struct Config {
     pub scheduler_lease_seconds: u64,
     /// The most installments one payment plan may have.
     pub max_plan_installments: u32,
+    /// Run the webhook delivery worker inside `serve` (`quittance worker` runs it too).
+    pub webhooks: bool,
+    /// How long a receiver has to answer a delivery, in seconds (seed 002: 20).
+    pub webhook_timeout_seconds: u64,
+    /// Deliveries in flight at once, per worker process.
+    pub webhook_concurrency: usize,
+    /// How often a worker looks for due retries and for deliveries queued by other processes,
+    /// in milliseconds. Deliveries queued in the same process start at once.
+    pub webhook_poll_interval_ms: u64,
+    /// How long a worker holds a delivery it is sending, in seconds; after a crash another
+    /// worker sends it once this has passed. Must exceed `webhook_timeout_seconds`.
+    pub webhook_lease_seconds: u64,
+    /// An endpoint whose deliveries have all failed for this long is disabled (5 days).
+    pub webhook_disable_after_seconds: u64,
+    /// Networks webhook targets may resolve to even though they are private, loopback or
+    /// otherwise refused (CIDR, e.g. `["127.0.0.1/32"]` for a receiver on this machine).
+    pub webhook_allowed_networks: Vec<String>,
+    /// A PEM file of extra certificate authorities trusted for HTTPS receivers (a private CA).
+    pub webhook_root_certificates: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -102,6 +121,14 @@ impl Default for Config {
             scheduler_interval_seconds: 60,
             scheduler_lease_seconds: 300,
             max_plan_installments: 120,
+            webhooks: true,
+            webhook_timeout_seconds: 20,
+            webhook_concurrency: 64,
+            webhook_poll_interval_ms: 1000,
+            webhook_lease_seconds: 60,
+            webhook_disable_after_seconds: 5 * 24 * 60 * 60,
+            webhook_allowed_networks: Vec::new(),
+            webhook_root_certificates: None,
         }
     }
 }
@@ -139,6 +166,20 @@ impl std::fmt::Debug for Config {
             )
             .field("scheduler_lease_seconds", &self.scheduler_lease_seconds)
             .field("max_plan_installments", &self.max_plan_installments)
+            .field("webhooks", &self.webhooks)
+            .field("webhook_timeout_seconds", &self.webhook_timeout_seconds)
+            .field("webhook_concurrency", &self.webhook_concurrency)
+            .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
+            .field("webhook_lease_seconds", &self.webhook_lease_seconds)
+            .field(
+                "webhook_disable_after_seconds",
+                &self.webhook_disable_after_seconds,
+            )
+            .field("webhook_allowed_networks", &self.webhook_allowed_networks)
+            .field(
+                "webhook_root_certificates",
+                &self.webhook_root_certificates,
+            )
             .finish()
     }
 }

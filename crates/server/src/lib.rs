@@ -17,6 +17,7 @@ pub mod state;
 pub mod telemetry;
 pub mod v1;
 pub mod vault;
+pub mod webhooks;
 pub mod wire;
 
 use crate::error::{ApiError, ErrorBody, ErrorClass};
@@ -198,26 +199,37 @@ pub async fn serve(
         .config
         .scheduler
         .then(|| tokio::spawn(scheduler::run_forever(state.clone())));
+    let deliveries = state.config.webhooks.then(|| {
+        tokio::spawn(webhooks::delivery::run_forever(
+            state.clone(),
+            String::new(),
+            |_| {},
+        ))
+    });
     // With each connection's peer address, for the token endpoint's per-address throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
-    if let Some(s) = scheduler {
-        s.abort();
+    for task in [scheduler, deliveries].into_iter().flatten() {
+        task.abort();
     }
     served
 }
 
-/// `quittance worker`: the plan scheduler, the reconciler and the rest of housekeeping,
-/// without the HTTP server, until `shutdown` completes.
+/// `quittance worker`: the plan scheduler, webhook delivery, the reconciler and the rest of
+/// housekeeping, without the HTTP server, until `shutdown` completes.
 pub async fn work(state: AppState, shutdown: impl Future<Output = ()>) {
-    let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let scheduler = tokio::spawn(scheduler::run_forever(state));
+    let tasks = [
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(scheduler::run_forever(state.clone())),
+        tokio::spawn(webhooks::delivery::run_forever(state, String::new(), |_| {})),
+    ];
     shutdown.await;
-    housekeeping.abort();
-    scheduler.abort();
+    for task in tasks {
+        task.abort();
+    }
 }
 
 /// An import not updated for this long belongs to a process that stopped.
@@ -243,16 +255,18 @@ pub struct Housekeeping {
     pub expired_tokens: u64,
     pub stalled_imports: u64,
     pub expired_idempotency_keys: u64,
+    pub expired_listeners: u64,
     pub reconciled: payment_flow::Reconciled,
     pub settlement_batches: usize,
 }
 
-/// One round of housekeeping: deletes expired tokens and idempotency keys; marks failed the
+/// One round of housekeeping: deletes expired tokens, idempotency keys and abandoned
+/// `webhooks listen` endpoints; marks failed the
 /// imports no process has advanced for five minutes, removing their uploads kept here; runs
 /// the payment reconciler; and, when enabled, the daily settlement close.
 pub async fn housekeeping_once(state: &AppState) -> Result<Housekeeping, ApiError> {
     let now = state.clock.now();
-    let (tokens, stalled, keys) = state
+    let (tokens, stalled, keys, listeners) = state
         .db
         .write(move |tx| {
             Box::pin(async move {
@@ -264,7 +278,12 @@ pub async fn housekeeping_once(state: &AppState) -> Result<Housekeeping, ApiErro
                 )
                 .await?;
                 let keys = quittance_store::repo::idempotency::purge_expired(tx, now).await?;
-                Ok::<_, quittance_store::StoreError>((tokens, stalled, keys))
+                let listeners = quittance_store::repo::webhooks::expired_listeners(tx, now).await?;
+                for (org, webhook) in &listeners {
+                    quittance_store::repo::webhooks::delete_webhook(tx, org, webhook).await?;
+                }
+                let listeners = u64::try_from(listeners.len()).unwrap_or(u64::MAX);
+                Ok::<_, quittance_store::StoreError>((tokens, stalled, keys, listeners))
             })
         })
         .await?;
@@ -282,6 +301,7 @@ pub async fn housekeeping_once(state: &AppState) -> Result<Housekeeping, ApiErro
         expired_tokens: tokens,
         stalled_imports: u64::try_from(stalled.len()).unwrap_or(u64::MAX),
         expired_idempotency_keys: keys,
+        expired_listeners: listeners,
         reconciled,
         settlement_batches,
     })

@@ -7,6 +7,7 @@ use crate::processor::Processor;
 use crate::processor::sandbox::SandboxProcessor;
 use crate::telemetry::Metrics;
 use crate::vault::Vault;
+use crate::webhooks::outbound::Outbound;
 use quittance_domain::Clock;
 use quittance_store::Db;
 use std::ops::Deref;
@@ -26,19 +27,23 @@ pub struct Inner {
     pub processor: Arc<dyn Processor>,
     /// CVVs of newly saved cards, in memory only, until their first authorization.
     pub first_cvv: FirstCvv,
+    /// The HTTP clients webhook deliveries go out through.
+    pub outbound: Outbound,
 }
 
 impl AppState {
-    /// The state for a server on `db`, with the built-in sandbox processor.
+    /// The state for a server on `db`, with the built-in sandbox processor. Fails when the
+    /// webhook settings cannot be used (a bad allow-list entry, an unreadable CA file).
     pub fn new(
         db: Db,
         config: Config,
         clock: Arc<dyn Clock>,
         hasher: SecretHasher,
         vault: Vault,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let processor = Arc::new(SandboxProcessor::new(db.clone(), clock.clone()));
-        AppState(Arc::new(Inner {
+        let outbound = Outbound::new(&config)?;
+        Ok(AppState(Arc::new(Inner {
             db,
             config,
             clock,
@@ -48,7 +53,8 @@ impl AppState {
             vault,
             processor,
             first_cvv: FirstCvv::default(),
-        }))
+            outbound,
+        })))
     }
 }
 

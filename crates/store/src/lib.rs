@@ -68,6 +68,9 @@ pub trait Tx: Send {
     /// Runs several `;`-separated statements without parameters (migrations).
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     fn backend(&self) -> Backend;
+    /// Wakes the waiter on [`Db::outbox_signal`] once this transaction commits (it queued
+    /// webhook deliveries). Nothing happens if it rolls back.
+    fn signal_outbox(&mut self);
 }
 
 impl dyn Tx + '_ {
@@ -224,6 +227,15 @@ impl Db {
         match self {
             Db::Sqlite(db) => db.read(Box::new(script)).await,
             Db::Postgres(db) => db.read(script).await,
+        }
+    }
+
+    /// Notified after each commit that queued webhook deliveries in this process, so the
+    /// delivery worker starts at once rather than at its next poll.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        match self {
+            Db::Sqlite(db) => db.outbox.clone(),
+            Db::Postgres(db) => db.outbox.clone(),
         }
     }
 

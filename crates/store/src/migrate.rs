@@ -29,6 +29,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_plans.sql"),
         include_str!("../migrations/postgres/0004_plans.sql"),
     ),
+    (
+        5,
+        "0005_webhooks",
+        include_str!("../migrations/sqlite/0005_webhooks.sql"),
+        include_str!("../migrations/postgres/0005_webhooks.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

@@ -5,11 +5,14 @@ use crate::{Backend, Param, Row, StoreError, Tx, Value};
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Column as _, Postgres, Row as _, Transaction, TypeInfo as _};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[derive(Clone)]
 pub struct PgDb {
     pool: PgPool,
+    pub(crate) outbox: Arc<Notify>,
 }
 
 fn backend_error(e: sqlx::Error) -> StoreError {
@@ -35,7 +38,10 @@ impl PgDb {
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgDb { pool })
+        Ok(PgDb {
+            pool,
+            outbox: Arc::new(Notify::new()),
+        })
     }
 
     pub async fn write<T, E, F>(&self, script: F) -> Result<T, E>
@@ -64,13 +70,16 @@ impl PgDb {
             .begin()
             .await
             .map_err(|e| E::from(backend_error(e)))?;
-        let mut tx = PgTx { tx };
+        let mut tx = PgTx { tx, signal: false };
         match script(&mut tx).await {
             Ok(value) => {
                 tx.tx
                     .commit()
                     .await
                     .map_err(|e| E::from(backend_error(e)))?;
+                if tx.signal {
+                    self.outbox.notify_one();
+                }
                 Ok(value)
             }
             Err(e) => {
@@ -88,6 +97,7 @@ impl PgDb {
 
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    signal: bool,
 }
 
 fn bind<'q>(
@@ -183,6 +193,10 @@ impl Tx for PgTx {
 
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn signal_outbox(&mut self) {
+        self.signal = true;
     }
 }
 

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, oneshot};
 
 /// Scripts queued while a commit is in flight are committed together, up to this many.
 const MAX_GROUP: usize = 256;
@@ -22,6 +22,8 @@ const BUSY_TIMEOUT_MS: u32 = 10_000;
 /// how to answer its caller once the group's commit is known.
 struct Finish {
     rollback: bool,
+    /// The script asked for the outbox signal after its commit.
+    signal: bool,
     reply: Box<dyn FnOnce(Result<(), StoreError>) + Send>,
 }
 
@@ -34,6 +36,7 @@ pub struct SqliteDb {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_slots: Arc<Semaphore>,
+    pub(crate) outbox: Arc<Notify>,
 }
 
 fn backend_error(e: rusqlite::Error) -> StoreError {
@@ -113,9 +116,11 @@ impl SqliteDb {
             .execute_batch("PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 20000;")
             .map_err(backend_error)?;
         let (sender, receiver) = mpsc::channel::<WriteJob>();
+        let outbox = Arc::new(Notify::new());
+        let signal = outbox.clone();
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run_writer(writer, receiver))
+            .spawn(move || run_writer(writer, receiver, &signal))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteDb {
             path: path.to_owned(),
@@ -123,6 +128,7 @@ impl SqliteDb {
             writer: Mutex::new(Some(handle)),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_slots: Arc::new(Semaphore::new(READERS)),
+            outbox,
         })
     }
 
@@ -133,12 +139,13 @@ impl SqliteDb {
     {
         let (answer, answered) = oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(move |conn| {
-            let result = match conn {
-                Err(e) => Err(E::from(e)),
+            let (result, signal) = match conn {
+                Err(e) => (Err(E::from(e)), false),
                 Ok(conn) => run_script(conn, script),
             };
             Finish {
                 rollback: result.is_err(),
+                signal: signal && result.is_ok(),
                 reply: Box::new(move |commit| {
                     let outcome = match (result, commit) {
                         (Err(e), _) => Err(e),
@@ -198,7 +205,7 @@ impl SqliteDb {
                 )?,
             };
             conn.execute_batch("BEGIN").map_err(backend_error)?;
-            let result = run_script(&mut conn, script);
+            let (result, _) = run_script(&mut conn, script);
             // A read-only transaction has nothing to keep; ending it releases the snapshot.
             let ended = conn.execute_batch("ROLLBACK").map_err(backend_error);
             if ended.is_ok() {
@@ -229,19 +236,27 @@ impl SqliteDb {
     }
 }
 
-fn run_script<T, E: From<StoreError>>(conn: &mut Connection, script: Script<T, E>) -> Result<T, E> {
-    let mut tx = SqliteTx { conn };
-    match catch_unwind(AssertUnwindSafe(|| {
+/// Runs `script`; also says whether it asked for the outbox signal.
+fn run_script<T, E: From<StoreError>>(
+    conn: &mut Connection,
+    script: Script<T, E>,
+) -> (Result<T, E>, bool) {
+    let mut tx = SqliteTx {
+        conn,
+        signal: false,
+    };
+    let result = match catch_unwind(AssertUnwindSafe(|| {
         futures_executor::block_on(script(&mut tx))
     })) {
         Ok(result) => result,
         Err(_) => Err(E::from(StoreError::Backend(
             "a database script panicked".to_owned(),
         ))),
-    }
+    };
+    (result, tx.signal)
 }
 
-fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>, outbox: &Notify) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -270,6 +285,8 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
                 let ended = conn.execute_batch(end).map_err(backend_error);
                 if ended.is_err() {
                     let _ = conn.execute_batch("ROLLBACK");
+                } else if finish.signal {
+                    outbox.notify_one();
                 }
                 (finish.reply)(ended);
             }
@@ -289,6 +306,7 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
                         Ok(()) => finish,
                         Err(e) => Finish {
                             rollback: true,
+                            signal: false,
                             reply: failing(finish.reply, backend_error(e)),
                         },
                     }
@@ -300,6 +318,8 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
         let commit = conn.execute_batch("COMMIT").map_err(backend_error);
         if commit.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
+        } else if finishes.iter().any(|f| f.signal) {
+            outbox.notify_one();
         }
         for finish in finishes {
             (finish.reply)(commit.clone());
@@ -317,6 +337,7 @@ fn failing(
 
 struct SqliteTx<'c> {
     conn: &'c mut Connection,
+    signal: bool,
 }
 
 const PLACEHOLDERS: [&str; 32] = [
@@ -418,5 +439,9 @@ impl Tx for SqliteTx<'_> {
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn signal_outbox(&mut self) {
+        self.signal = true;
     }
 }

@@ -29,7 +29,7 @@ pub struct IsoAmpEvent {
 }
 
 impl IsoAmpEvent {
-    fn new(event: Event) -> ApiResult<Self> {
+    pub(crate) fn new(event: Event) -> ApiResult<Self> {
         Ok(IsoAmpEvent {
             data: raw_data(&event)?,
             id: event.id.uuid().hyphenated().to_string(),

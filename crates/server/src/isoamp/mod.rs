@@ -2,6 +2,7 @@
 //! markers exactly as the seed prints them. Authenticated with an API key sent bare.
 
 pub mod events;
+pub mod webhooks;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,4 +12,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(events::list))
         .routes(routes!(events::retrieve))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(
+            webhooks::retrieve,
+            webhooks::update,
+            webhooks::delete
+        ))
 }

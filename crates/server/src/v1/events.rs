@@ -36,7 +36,7 @@ pub fn raw_data(event: &Event) -> ApiResult<Box<RawValue>> {
 }
 
 impl EventResponse {
-    fn new(event: Event) -> ApiResult<Self> {
+    pub(crate) fn new(event: Event) -> ApiResult<Self> {
         Ok(EventResponse {
             data: raw_data(&event)?,
             id: event.id.to_string(),

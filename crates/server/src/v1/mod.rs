@@ -11,6 +11,8 @@ pub mod payment_plans;
 pub mod payments;
 pub mod reports;
 pub mod settings;
+pub mod webhook_access_setups;
+pub mod webhooks;
 
 use crate::extract::PER_PAGE;
 use crate::state::AppState;
@@ -65,6 +67,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(settings::retrieve, settings::update))
         .routes(routes!(settings::test_clock))
         .routes(routes!(settings::advance))
+        .routes(routes!(
+            webhook_access_setups::create,
+            webhook_access_setups::list
+        ))
+        .routes(routes!(
+            webhook_access_setups::retrieve,
+            webhook_access_setups::update,
+            webhook_access_setups::delete
+        ))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(
+            webhooks::retrieve,
+            webhooks::update,
+            webhooks::delete
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(webhooks::event_deliveries))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::recover))
 }
 
 /// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.

@@ -1,4 +1,4 @@
-use crate::helpers::{assert_error, send, spawn_app, spawn_app_with};
+use crate::helpers::{assert_error, send, spawn_app, spawn_app_with, test_config};
 use base64::Engine as _;
 use quittance_server::config::Config;
 use reqwest::StatusCode;
@@ -233,7 +233,7 @@ async fn the_three_forms_of_api_credentials_work_and_bad_ones_are_401() {
 async fn tokens_expire_after_their_lifetime() {
     let app = spawn_app_with(Config {
         token_ttl_seconds: 600,
-        ..Config::default()
+        ..test_config()
     })
     .await;
     let org = app.org("acme").await;
@@ -308,7 +308,7 @@ async fn one_address_failing_across_many_clients_is_throttled_for_the_window() {
     let app = spawn_app_with(Config {
         token_ip_max_failures: 5,
         token_ip_window_seconds: 600,
-        ..Config::default()
+        ..test_config()
     })
     .await;
     let org = app.org("acme").await;
@@ -343,7 +343,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled_not_the_proxy
     let app = spawn_app_with(Config {
         token_ip_max_failures: 3,
         trust_forwarded_for: true,
-        ..Config::default()
+        ..test_config()
     })
     .await;
     let org = app.org("acme").await;

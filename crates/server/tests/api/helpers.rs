@@ -39,13 +39,19 @@ impl Org {
     }
 }
 
-/// The app with its background scheduler off: tests drive the scheduler themselves.
+/// The app with its background scheduler and webhook worker off (tests drive them
+/// themselves), allowed to deliver webhooks to receivers on 127.0.0.1.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Config {
+    spawn_app_with(test_config()).await
+}
+
+pub fn test_config() -> Config {
+    Config {
         scheduler: false,
+        webhooks: false,
+        webhook_allowed_networks: vec!["127.0.0.1/32".to_owned()],
         ..Config::default()
-    })
-    .await
+    }
 }
 
 pub async fn spawn_app_with(mut config: Config) -> TestApp {
@@ -61,7 +67,8 @@ pub async fn spawn_app_with(mut config: Config) -> TestApp {
         Arc::new(clock.clone()),
         hasher,
         vault,
-    );
+    )
+    .expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -1,5 +1,5 @@
 //! The event log. Scripts that change state call [`insert_event`] in their own transaction,
-//! so an event exists exactly when its change does.
+//! so an event exists exactly when its change does, and so do its webhook deliveries.
 
 use super::{decode_enum, instant, micros};
 use crate::{Row, StoreError, Tx, params};
@@ -52,6 +52,7 @@ pub async fn insert_event(
         ],
     )
     .await?;
+    super::webhooks::queue_deliveries(tx, org, &id, event_type, now).await?;
     Ok(id)
 }
 

@@ -13,6 +13,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod plans;
 pub mod sandbox;
+pub mod webhooks;
 
 use crate::{Param, Row, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -60,7 +61,7 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    fn offset(self) -> i64 {
+    pub(crate) fn offset(self) -> i64 {
         (self.number.max(1) - 1).saturating_mul(self.per_page)
     }
 }

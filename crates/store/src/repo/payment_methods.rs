@@ -14,6 +14,21 @@ pub struct Sealed {
     pub ciphertext: String,
 }
 
+impl Sealed {
+    /// `key_id:ciphertext`, for columns that hold a sealed value with its key in one text.
+    pub fn to_stored(&self) -> String {
+        format!("{}:{}", self.key_id, self.ciphertext)
+    }
+
+    pub fn from_stored(text: &str) -> Option<Sealed> {
+        let (key_id, ciphertext) = text.split_once(':')?;
+        Some(Sealed {
+            key_id: key_id.to_owned(),
+            ciphertext: ciphertext.to_owned(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPaymentMethod {
     pub id: PaymentMethodId,
