@@ -73,7 +73,6 @@ pub async fn deliver_due(
     queue: &str,
     watch: &mut (dyn FnMut(&Sent) + Send),
 ) -> ApiResult<Round> {
-    let owner = uuid::Uuid::now_v7().simple().to_string();
     let lease = chrono::Duration::seconds(
         i64::try_from(state.config.webhook_lease_seconds).unwrap_or(60),
     );
@@ -83,6 +82,9 @@ pub async fn deliver_due(
     let mut recording: Option<tokio::task::JoinHandle<ApiResult<Recorded>>> = None;
     loop {
         let now = state.clock.now();
+        // Each claim has its own name: the log of one batch is recorded while the next is
+        // claimed, and a claim's rows are found again by that name.
+        let owner = uuid::Uuid::now_v7().simple().to_string();
         let (q, o) = (queue.to_owned(), owner.clone());
         let batch = state
             .db
@@ -101,7 +103,7 @@ pub async fn deliver_due(
         if let Some(previous) = recording.take() {
             merge(&mut round, joined(previous).await?, watch);
         }
-        recording = Some(tokio::spawn(record(state.clone(), attempted, owner.clone())));
+        recording = Some(tokio::spawn(record(state.clone(), attempted, owner)));
     }
     if let Some(previous) = recording {
         merge(&mut round, joined(previous).await?, watch);

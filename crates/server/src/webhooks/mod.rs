@@ -7,4 +7,5 @@ pub mod address;
 pub mod delivery;
 pub mod outbound;
 pub mod payload;
+pub mod sample;
 pub mod signing;

@@ -106,6 +106,8 @@ pub struct Outbound {
     with_certificate: Mutex<HashMap<(AccessSetupId, i64), Client>>,
     /// Access tokens per access setup, until they expire.
     tokens: Mutex<HashMap<AccessSetupId, (String, Instant)>>,
+    /// Held while a token is fetched, so concurrent deliveries wait for one fetch.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -143,6 +145,7 @@ impl Outbound {
             plain: Client::new(),
             with_certificate: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
         };
         outbound.plain = outbound.build(None).map_err(|e| format!("webhook client: {e}"))?;
         Ok(outbound)
@@ -202,15 +205,13 @@ impl Outbound {
         setup: &AccessSetupId,
         grant: &TokenGrant<'_>,
     ) -> Result<String, String> {
-        if let Some((token, until)) = self
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(setup)
-            .filter(|(_, until)| *until > Instant::now())
-        {
-            let _ = until;
-            return Ok(token.clone());
+        if let Some(token) = self.cached_token(setup) {
+            return Ok(token);
+        }
+        let _fetching = self.fetching.lock().await;
+        // Another delivery may have fetched one meanwhile.
+        if let Some(token) = self.cached_token(setup) {
+            return Ok(token);
         }
         let url = refused_url(grant.token_url, &self.allowed)
             .map_err(|e| format!("the token URL {e}"))?;
@@ -240,6 +241,15 @@ impl Outbound {
             .unwrap_or_else(|p| p.into_inner())
             .insert(setup.clone(), (body.access_token.clone(), Instant::now() + life));
         Ok(body.access_token)
+    }
+
+    fn cached_token(&self, setup: &AccessSetupId) -> Option<String> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(setup)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(token, _)| token.clone())
     }
 
     /// Forgets a token the receiver refused, so the next request fetches a new one.

@@ -14,3 +14,4 @@ mod payments;
 mod plans;
 mod receivables;
 mod tenancy;
+mod webhooks;
