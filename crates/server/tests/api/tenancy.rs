@@ -25,6 +25,13 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             | "/v1/payment_plans/{id}/cancel",
         ) => Some(json!({})),
         ("PATCH", "/v1/payment_plans/{id}") => Some(json!({"frequency": "weekly"})),
+        ("PATCH", "/v1/webhook_access_setups/{id}") => Some(json!({"api_name": "changed"})),
+        ("PATCH", "/v1/webhooks/{id}") => Some(json!({"enabled": true})),
+        ("PATCH", "/api/webhooks/{id}") => Some(json!({"url": "http://127.0.0.1:9/x"})),
+        ("POST", "/v1/webhooks/{id}/rotate_secret" | "/v1/webhook_deliveries/{id}/retry") => {
+            Some(json!({}))
+        }
+        ("POST", "/v1/webhooks/{id}/recover") => Some(json!({"since": "2020-01-01T00:00:00Z"})),
         ("GET" | "DELETE", _) => None,
         other => panic!("no body known for {other:?}: add the new route to the tenancy test"),
     }
@@ -48,6 +55,17 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         "payment_method"
     } else if path.starts_with("/v1/payments/") || path.starts_with("/v1/sandbox/payments/") {
         "payment"
+    } else if path.starts_with("/v1/webhook_access_setups/") {
+        "access_setup"
+    } else if path.starts_with("/v1/webhooks/") {
+        "webhook"
+    } else if path.starts_with("/v1/webhook_deliveries/") {
+        "delivery"
+    } else if path.starts_with("/api/webhooks/") {
+        return (
+            owned["iso_webhook"].to_string(),
+            "999999999".to_owned(),
+        );
     } else if path.starts_with("/api/events/") {
         return (
             owned["iso_event"].as_str().expect("uuid").to_owned(),
@@ -72,6 +90,31 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         )
         .await;
     let account = imported["account"]["id"].as_str().expect("id");
+    let (status, setup) = app
+        .post(
+            "/v1/webhook_access_setups",
+            owner,
+            json!({"type": "api_key", "authentication_key_name": "X-Key", "api_name": "a", "api_key": "k"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{setup}");
+    let (status, webhook) = app
+        .post(
+            "/v1/webhooks",
+            owner,
+            json!({"url": "http://127.0.0.1:9/hook", "event_types": ["master_account.changed"],
+                "access_setup_id": setup["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{webhook}");
+    let (status, iso_webhook) = app
+        .post(
+            "/api/webhooks",
+            owner,
+            json!({"url": "http://127.0.0.1:9/iso", "eventTypes": ["analysis.completed"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{iso_webhook}");
     assert_eq!(
         app.patch(
             &format!("/v1/accounts/{account}"),
@@ -97,6 +140,10 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
     assert_eq!(status, StatusCode::CREATED, "{plan}");
     let (_, events) = app.get("/v1/events", owner).await;
     let (_, iso) = app.get("/api/events", owner).await;
+    let webhook_id = webhook["id"].as_str().expect("id");
+    let (_, deliveries) = app
+        .get(&format!("/v1/webhooks/{webhook_id}/deliveries"), owner)
+        .await;
     json!({
         "client": clients["data"][0]["id"],
         "account": imported["account"]["id"],
@@ -107,6 +154,10 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         "payment_method": method,
         "payment": payment,
         "payment_plan": plan["id"],
+        "access_setup": setup["id"],
+        "webhook": webhook["id"],
+        "delivery": deliveries["data"][0]["id"],
+        "iso_webhook": iso_webhook["id"],
     })
 }
 
