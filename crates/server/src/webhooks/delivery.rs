@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Deliveries claimed per transaction.
-const BATCH: i64 = 256;
+const BATCH: i64 = 1024;
 
 /// What one round of delivery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -242,12 +242,14 @@ fn prepare(
     let mut url = refused_url(&webhook.url, state.outbound.allowed()).map_err(|e| {
         ApiError::conflict(format!("the endpoint's URL {e}"))
     })?;
-    let value: serde_json::Value = serde_json::from_str(&event_json)
-        .map_err(|e| ApiError::internal(format!("an event is not JSON: {e}")))?;
+    let value = || -> ApiResult<serde_json::Value> {
+        serde_json::from_str(&event_json)
+            .map_err(|e| ApiError::internal(format!("an event is not JSON: {e}")))
+    };
     let mut headers = HeaderMap::new();
     let signed: Vec<u8>;
     let body = if webhook.method.in_query() {
-        let mut pairs = payload::flatten(&value);
+        let mut pairs = payload::flatten(&value()?);
         if let Some((name, key)) = body_key {
             pairs.push((name.to_owned(), key.to_owned()));
         }
@@ -271,9 +273,9 @@ fn prepare(
                 let rest = event_json.strip_prefix('{').unwrap_or(&event_json);
                 format!("{},{rest}", pair.trim_end_matches('}')).into_bytes()
             }
-            (format, None) => payload::render(&value, format),
+            (format, None) => payload::render(&value()?, format),
             (format, Some((name, key))) => {
-                let mut value = value.clone();
+                let mut value = value()?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert(name.to_owned(), serde_json::Value::from(key));
                 }
