@@ -12,10 +12,10 @@
 //! ```
 //! Options: `--accounts N`, `--subs K`, `--seconds S`, `--concurrency C`.
 
-use quittance_domain::ids::ImportId;
-use quittance_domain::import::ImportFormat;
 use quittance_domain::events::EventType;
+use quittance_domain::ids::ImportId;
 use quittance_domain::ids::OrganizationId;
+use quittance_domain::import::ImportFormat;
 use quittance_domain::{Clock, SystemClock};
 use quittance_server::auth::{SecretHasher, issue_credentials};
 use quittance_server::bulk_import::{self, Progress};
@@ -1012,10 +1012,16 @@ async fn webhook_receiver(arrivals: Arc<Arrivals>) -> Result<String, String> {
         if arrivals.record_times.load(Ordering::Relaxed)
             && let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok())
         {
-            let mut seen = arrivals.first_seen.lock().unwrap_or_else(|p| p.into_inner());
+            let mut seen = arrivals
+                .first_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             seen.entry(id.to_owned()).or_insert_with(Instant::now);
         }
-        let mut sample = arrivals.sample_body.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sample = arrivals
+            .sample_body
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if sample.is_none() {
             *sample = Some(body.to_vec());
         }
@@ -1099,7 +1105,10 @@ async fn webhooks_bench(options: &Options) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if created.status() != reqwest::StatusCode::CREATED {
-        return Err(format!("creating the webhook answered {}", created.status()));
+        return Err(format!(
+            "creating the webhook answered {}",
+            created.status()
+        ));
     }
     let org = issued.organization_id.clone();
 
@@ -1111,7 +1120,10 @@ async fn webhooks_bench(options: &Options) -> Result<(), String> {
         .map_err(|e| e.message().to_owned())?;
     let elapsed = started.elapsed();
     if round.delivered != events {
-        return Err(format!("{} of {events} delivered: {round:?}", round.delivered));
+        return Err(format!(
+            "{} of {events} delivered: {round:?}",
+            round.delivered
+        ));
     }
     let quittance_rate = events as f64 / elapsed.as_secs_f64();
 
@@ -1167,7 +1179,10 @@ async fn webhooks_bench(options: &Options) -> Result<(), String> {
         .clone();
     let mut latencies: Vec<Duration> = committed
         .iter()
-        .filter_map(|(id, at)| seen.get(id).map(|arrived| arrived.saturating_duration_since(*at)))
+        .filter_map(|(id, at)| {
+            seen.get(id)
+                .map(|arrived| arrived.saturating_duration_since(*at))
+        })
         .collect();
     if latencies.len() != committed.len() {
         return Err(format!(

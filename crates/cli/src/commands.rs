@@ -516,3 +516,174 @@ pub async fn ledger(action: LedgerAction) -> Result<(), String> {
     }
     Err(format!("the ledger has {} break(s)", v.breaks.len()))
 }
+
+#[derive(clap::Subcommand)]
+pub enum WebhooksAction {
+    /// Subscribe a temporary endpoint that forwards each event to a local URL, printing each
+    /// as it arrives, until interrupted (the endpoint is removed then, or by housekeeping
+    /// ten minutes after this command stops).
+    Listen {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, default_value = "default")]
+        organization: String,
+        /// Where to send the events, e.g. http://127.0.0.1:4000/hook (allowed even if private).
+        #[arg(long)]
+        forward_to: String,
+        /// Comma-separated event types [default: every type].
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+    },
+    /// Record a sample event of TYPE (e.g. payment.approved), delivered to the endpoints
+    /// subscribed to it.
+    Trigger {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, default_value = "default")]
+        organization: String,
+        /// The event type; `analysis.*` is accepted for `statement_analysis.*`.
+        event_type: String,
+    },
+}
+
+async fn organization_named(
+    db: &Db,
+    name: &str,
+) -> Result<quittance_domain::ids::OrganizationId, String> {
+    let wanted = name.to_owned();
+    db.read(move |tx| Box::pin(async move { access::find_organization(tx, &wanted).await }))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no organization named {name:?}"))
+}
+
+/// How long a listener's endpoint outlives its last renewal.
+const LISTENER_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
+    use quittance_domain::events::EventType;
+    use quittance_server::webhooks::{delivery, sample, signing};
+    match action {
+        WebhooksAction::Trigger {
+            common,
+            organization,
+            event_type,
+        } => {
+            let config = load(&common, None)?;
+            init_logging(config.log_format);
+            let kind = EventType::parse_subscription(&event_type).ok_or_else(|| {
+                format!(
+                    "{event_type:?} is not an event type; one of {}",
+                    EventType::choices()
+                )
+            })?;
+            let (db, state) = state_for(config).await?;
+            let org = organization_named(&db, &organization).await?;
+            let recorded = sample::trigger(&state, &org, kind).await;
+            db.close().await;
+            let id = recorded.map_err(|e| e.message().to_owned())?;
+            println!("{id} {} recorded for {organization}", kind.as_str());
+            Ok(())
+        }
+        WebhooksAction::Listen {
+            common,
+            organization,
+            forward_to,
+            events,
+        } => {
+            let mut config = load(&common, None)?;
+            init_logging(config.log_format);
+            // The person at the console chose this target: permit its addresses.
+            let target = reqwest::Url::parse(&forward_to)
+                .map_err(|e| format!("--forward-to {forward_to:?} is not a URL: {e}"))?;
+            let host = target
+                .host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .to_owned();
+            let port = target.port_or_known_default().unwrap_or(80);
+            let found = tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+            config
+                .webhook_allowed_networks
+                .extend(found.map(|a| a.ip().to_string()));
+            if !matches!(target.scheme(), "http" | "https") {
+                return Err("--forward-to must be an http or https URL".to_owned());
+            }
+            let kinds: Vec<EventType> = if events.is_empty() {
+                EventType::ALL.to_vec()
+            } else {
+                events
+                    .iter()
+                    .map(|e| {
+                        EventType::parse_subscription(e.trim())
+                            .ok_or_else(|| format!("{e:?} is not an event type"))
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let (db, state) = state_for(config).await?;
+            let org = organization_named(&db, &organization).await?;
+            let secret = signing::new_endpoint_secret();
+            let mut record = quittance_server::v1::webhooks::new_record(
+                &state,
+                &org,
+                quittance_domain::webhooks::WebhookApi::Listener,
+                forward_to.clone(),
+                kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+                &secret,
+            );
+            record.expires_at = Some(state.clock.now() + LISTENER_LEASE);
+            let record = quittance_server::v1::webhooks::insert(&state, record, kinds)
+                .await
+                .map_err(|e| e.message().to_owned())?;
+            println!(
+                "Forwarding {organization}'s events to {forward_to} (endpoint {}, signing secret {secret}). Ctrl-C stops.",
+                record.id
+            );
+            let queue = record.id.to_string();
+            let worker = tokio::spawn(delivery::run_forever(state.clone(), queue, |sent| {
+                let outcome = match (&sent.response_status, &sent.error) {
+                    (_, Some(error)) => error.clone(),
+                    (Some(status), None) => format!("[{status}]"),
+                    (None, None) => String::new(),
+                };
+                println!(
+                    "{} {} {outcome}\n{}",
+                    sent.event_type.as_str(),
+                    sent.event_id,
+                    sent.event_json
+                );
+            }));
+            let renew = {
+                let (state, record) = (state.clone(), record.clone());
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(Duration::from_secs(60));
+                    loop {
+                        tick.tick().await;
+                        let mut renewed = record.clone();
+                        renewed.expires_at = Some(state.clock.now() + LISTENER_LEASE);
+                        if let Err(e) =
+                            quittance_server::v1::webhooks::save(&state, renewed, None, false).await
+                        {
+                            tracing::warn!(error = %e.message(), "cannot renew the listener");
+                        }
+                    }
+                })
+            };
+            shutdown_signal().await;
+            worker.abort();
+            renew.abort();
+            let (org, id) = (record.organization_id.clone(), record.id.clone());
+            let removed = db
+                .write(move |tx| {
+                    Box::pin(async move {
+                        quittance_store::repo::webhooks::delete_webhook(tx, &org, &id).await
+                    })
+                })
+                .await;
+            db.close().await;
+            removed.map_err(|e| format!("cannot remove the listener's endpoint: {e}"))
+        }
+    }
+}

@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         action: commands::LedgerAction,
     },
+    /// Webhooks from the console: forward events to a local URL, or trigger a sample event.
+    Webhooks {
+        #[command(subcommand)]
+        action: commands::WebhooksAction,
+    },
     /// Print the configuration in force (defaults, file, environment, flags), secrets masked.
     Config {
         #[command(flatten)]
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
             } => commands::import(common, file, organization, format).await,
             Command::Keys { action } => commands::keys(action).await,
             Command::Ledger { action } => commands::ledger(action).await,
+            Command::Webhooks { action } => commands::webhooks(action).await,
             Command::Config { common } => commands::config(common),
         }
     });

@@ -176,10 +176,7 @@ impl std::fmt::Debug for Config {
                 &self.webhook_disable_after_seconds,
             )
             .field("webhook_allowed_networks", &self.webhook_allowed_networks)
-            .field(
-                "webhook_root_certificates",
-                &self.webhook_root_certificates,
-            )
+            .field("webhook_root_certificates", &self.webhook_root_certificates)
             .finish()
     }
 }

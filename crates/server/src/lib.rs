@@ -224,7 +224,11 @@ pub async fn work(state: AppState, shutdown: impl Future<Output = ()>) {
     let tasks = [
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(scheduler::run_forever(state.clone())),
-        tokio::spawn(webhooks::delivery::run_forever(state, String::new(), |_| {})),
+        tokio::spawn(webhooks::delivery::run_forever(
+            state,
+            String::new(),
+            |_| {},
+        )),
     ];
     shutdown.await;
     for task in tasks {

@@ -84,9 +84,9 @@ pub async fn list(
     let found = state
         .db
         .read(move |tx| {
-            Box::pin(async move {
-                store::list_webhooks(tx, &org, Some(WebhookApi::IsoAmp), ALL).await
-            })
+            Box::pin(
+                async move { store::list_webhooks(tx, &org, Some(WebhookApi::IsoAmp), ALL).await },
+            )
         })
         .await?;
     Ok(Json(IsoAmpWebhookList {
@@ -107,7 +107,9 @@ async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<WebhookR
     let org = caller.organization().clone();
     state
         .db
-        .read(move |tx| Box::pin(async move { store::get_webhook_by_number(tx, &org, number).await }))
+        .read(move |tx| {
+            Box::pin(async move { store::get_webhook_by_number(tx, &org, number).await })
+        })
         .await
         .or_not_found("webhook", id)
 }
@@ -142,7 +144,14 @@ pub async fn create(
     let subscriptions = event_types("eventTypes", &types)?;
     let url = target(&state, "url", &url).await?;
     let secret = signing::new_hmac_secret();
-    let record = new_record(&state, &caller, WebhookApi::IsoAmp, url, types, &secret);
+    let record = new_record(
+        &state,
+        caller.organization(),
+        WebhookApi::IsoAmp,
+        url,
+        types,
+        &secret,
+    );
     let stored = insert(&state, record, subscriptions).await?;
     Ok(Json(CreatedWebhook {
         id: stored.number.unwrap_or_default(),

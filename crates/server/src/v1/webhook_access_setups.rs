@@ -115,7 +115,11 @@ fn text(field: &str, value: &str) -> Result<String, FieldError> {
     required_text(field, value, MAX_FIELD)
 }
 
-fn needed<'a>(field: &str, value: Option<&'a str>, kind: AccessType) -> Result<&'a str, FieldError> {
+fn needed<'a>(
+    field: &str,
+    value: Option<&'a str>,
+    kind: AccessType,
+) -> Result<&'a str, FieldError> {
     value.ok_or_else(|| FieldError::new(field, format!("is required for type {}", kind.as_str())))
 }
 
@@ -124,7 +128,11 @@ fn refuse_foreign_fields(kind: AccessType, req: &AccessSetupRequest) -> Result<(
     use AccessType::{ApiKey, Basic, MutualTls, OAuth2};
     let fields: [(&str, bool, &[AccessType]); 7] = [
         ("client_id", req.client_id.is_some(), &[Basic, OAuth2]),
-        ("client_secret", req.client_secret.is_some(), &[Basic, OAuth2]),
+        (
+            "client_secret",
+            req.client_secret.is_some(),
+            &[Basic, OAuth2],
+        ),
         ("api_key", req.api_key.is_some(), &[ApiKey]),
         ("transfer", req.transfer.is_some(), &[ApiKey]),
         ("token_url", req.token_url.is_some(), &[OAuth2]),
@@ -204,8 +212,7 @@ fn apply(
             )
             .into());
         }
-        refused_url(url, state.outbound.allowed())
-            .map_err(|e| FieldError::new("token_url", e))?;
+        refused_url(url, state.outbound.allowed()).map_err(|e| FieldError::new("token_url", e))?;
         setup.token_url = Some(url.clone());
     }
     if let Some(scope) = &req.scope {
@@ -274,10 +281,9 @@ pub async fn create(
     AppJson(req): AppJson<AccessSetupRequest>,
 ) -> ApiResult<(StatusCode, Json<AccessSetupResponse>)> {
     let now = state.clock.now();
-    let kind = req
-        .access_type
-        .as_deref()
-        .ok_or_else(|| FieldError::new("type", format!("is required: {}", AccessType::choices())))?;
+    let kind = req.access_type.as_deref().ok_or_else(|| {
+        FieldError::new("type", format!("is required: {}", AccessType::choices()))
+    })?;
     let blank = AccessSetupRecord {
         id: AccessSetupId::generate(),
         organization_id: caller.organization().clone(),

@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use quittance_domain::FieldError;
 use quittance_domain::events::EventType;
-use quittance_domain::ids::{AccessSetupId, DeliveryId, EventId, WebhookId};
+use quittance_domain::ids::{AccessSetupId, DeliveryId, EventId, OrganizationId, WebhookId};
 use quittance_domain::webhooks::{
     PayloadFormat, RequestMethod, RetryPolicy, RetrySchedule, WebhookApi,
 };
@@ -160,7 +160,10 @@ pub fn event_types(field: &str, given: &[String]) -> Result<Vec<EventType>, Fiel
             EventType::parse_subscription(name).ok_or_else(|| {
                 FieldError::new(
                     format!("{field}[{i}]"),
-                    format!("{name:?} is not an event type; one of {}", EventType::choices()),
+                    format!(
+                        "{name:?} is not an event type; one of {}",
+                        EventType::choices()
+                    ),
                 )
             })
         })
@@ -208,14 +211,15 @@ fn retry_policy(current: RetryPolicy, body: &RetryPolicyBody) -> Result<RetryPol
 }
 
 fn access_setup(text: &str) -> ApiResult<AccessSetupId> {
-    AccessSetupId::parse(text)
-        .ok_or_else(|| ApiError::not_found("webhook access setup", text).with_param("access_setup_id"))
+    AccessSetupId::parse(text).ok_or_else(|| {
+        ApiError::not_found("webhook access setup", text).with_param("access_setup_id")
+    })
 }
 
 /// A new endpoint of `api`, enabled, with the default retry policy and a fresh secret.
 pub fn new_record(
     state: &AppState,
-    caller: &Caller,
+    org: &OrganizationId,
     api: WebhookApi,
     url: String,
     event_types: Vec<String>,
@@ -227,7 +231,7 @@ pub fn new_record(
         sealed_secret: state.vault.seal(id.as_str(), secret).to_stored(),
         id,
         number: None,
-        organization_id: caller.organization().clone(),
+        organization_id: org.clone(),
         api,
         url,
         method: RequestMethod::Post,
@@ -261,7 +265,11 @@ pub async fn insert(
                 if let Some(setup) = &stored.access_setup_id {
                     store::get_access_setup(tx, &stored.organization_id, setup)
                         .await
-                        .or_not_found_in("webhook access setup", setup.as_str(), "access_setup_id")?;
+                        .or_not_found_in(
+                            "webhook access setup",
+                            setup.as_str(),
+                            "access_setup_id",
+                        )?;
                 }
                 if stored.api == WebhookApi::IsoAmp {
                     stored.number = Some(store::next_iso_amp_number(tx).await?);
@@ -284,7 +292,14 @@ pub async fn create(
     let subscriptions = event_types("event_types", &req.event_types)?;
     let url = target(&state, "url", &req.url).await?;
     let secret = signing::new_endpoint_secret();
-    let mut record = new_record(&state, &caller, WebhookApi::V1, url, req.event_types, &secret);
+    let mut record = new_record(
+        &state,
+        caller.organization(),
+        WebhookApi::V1,
+        url,
+        req.event_types,
+        &secret,
+    );
     if let Some(method) = &req.method {
         record.method = RequestMethod::parse_field("method", method)?;
     }
@@ -295,7 +310,11 @@ pub async fn create(
         record.retry = retry_policy(record.retry, policy)?;
     }
     record.enabled = req.enabled.unwrap_or(true);
-    record.access_setup_id = req.access_setup_id.as_deref().map(access_setup).transpose()?;
+    record.access_setup_id = req
+        .access_setup_id
+        .as_deref()
+        .map(access_setup)
+        .transpose()?;
     let stored = insert(&state, record, subscriptions).await?;
     let mut response = WebhookResponse::from(stored);
     response.secret = Some(secret);
@@ -369,7 +388,11 @@ pub async fn save(
                 if let Some(setup) = &record.access_setup_id {
                     store::get_access_setup(tx, &record.organization_id, setup)
                         .await
-                        .or_not_found_in("webhook access setup", setup.as_str(), "access_setup_id")?;
+                        .or_not_found_in(
+                            "webhook access setup",
+                            setup.as_str(),
+                            "access_setup_id",
+                        )?;
                 }
                 store::update_webhook(tx, &record, subscriptions.as_deref())
                     .await
@@ -493,7 +516,8 @@ pub async fn rotate_secret(
     let now = state.clock.now();
     let secret = signing::new_endpoint_secret();
     record.sealed_previous_secret = (overlap > 0).then(|| record.sealed_secret.clone());
-    record.previous_secret_expires_at = (overlap > 0).then(|| now + chrono::Duration::seconds(overlap));
+    record.previous_secret_expires_at =
+        (overlap > 0).then(|| now + chrono::Duration::seconds(overlap));
     record.sealed_secret = state.vault.seal(record.id.as_str(), &secret).to_stored();
     record.updated_at = now;
     save(&state, record.clone(), None, false).await?;
@@ -605,7 +629,8 @@ pub async fn deliveries(
         .as_deref()
         .map(|id| {
             DeliveryId::parse(id).ok_or_else(|| {
-                ApiError::bad_request(format!("{id:?} is not a delivery id")).with_param("starting_after")
+                ApiError::bad_request(format!("{id:?} is not a delivery id"))
+                    .with_param("starting_after")
             })
         })
         .transpose()?;
@@ -613,9 +638,9 @@ pub async fn deliveries(
     let (found, has_more) = state
         .db
         .read(move |tx| {
-            Box::pin(async move {
-                store::list_deliveries(tx, &org, &of, before.as_ref(), limit).await
-            })
+            Box::pin(
+                async move { store::list_deliveries(tx, &org, &of, before.as_ref(), limit).await },
+            )
         })
         .await?;
     Ok(DeliveryList {
@@ -663,7 +688,9 @@ pub async fn event_deliveries(
     state
         .db
         .read(move |tx| {
-            Box::pin(async move { quittance_store::repo::events::get_event(tx, &org, &wanted).await })
+            Box::pin(
+                async move { quittance_store::repo::events::get_event(tx, &org, &wanted).await },
+            )
         })
         .await
         .or_not_found("event", &id)?;
@@ -680,7 +707,8 @@ pub async fn retry(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeliveryResponse>)> {
-    let delivery = DeliveryId::parse(&id).ok_or_else(|| ApiError::not_found("webhook delivery", &id))?;
+    let delivery =
+        DeliveryId::parse(&id).ok_or_else(|| ApiError::not_found("webhook delivery", &id))?;
     let (org, now, shown) = (caller.organization().clone(), state.clock.now(), id.clone());
     let requeued = state
         .db
@@ -743,11 +771,17 @@ pub async fn recover(
             webhook.id
         )));
     }
-    let (org, now, target) = (caller.organization().clone(), state.clock.now(), webhook.id.clone());
+    let (org, now, target) = (
+        caller.organization().clone(),
+        state.clock.now(),
+        webhook.id.clone(),
+    );
     let requeued = state
         .db
         .write(move |tx| {
-            Box::pin(async move { store::requeue_failed_since(tx, &org, &target, since, now).await })
+            Box::pin(
+                async move { store::requeue_failed_since(tx, &org, &target, since, now).await },
+            )
         })
         .await?;
     Ok((

@@ -73,9 +73,8 @@ pub async fn deliver_due(
     queue: &str,
     watch: &mut (dyn FnMut(&Sent) + Send),
 ) -> ApiResult<Round> {
-    let lease = chrono::Duration::seconds(
-        i64::try_from(state.config.webhook_lease_seconds).unwrap_or(60),
-    );
+    let lease =
+        chrono::Duration::seconds(i64::try_from(state.config.webhook_lease_seconds).unwrap_or(60));
     let concurrency = state.config.webhook_concurrency.max(1);
     let mut round = Round::default();
     // The previous batch is recorded while the next one is claimed and sent.
@@ -130,11 +129,7 @@ fn merge(into: &mut Round, (from, sent): Recorded, watch: &mut (dyn FnMut(&Sent)
 /// The worker inside `serve` (or `quittance worker`): delivers at once when this process
 /// queues a delivery, and otherwise every `webhook_poll_interval_ms` (retries falling due,
 /// deliveries queued by other processes).
-pub async fn run_forever(
-    state: AppState,
-    queue: String,
-    mut watch: impl FnMut(&Sent) + Send,
-) {
+pub async fn run_forever(state: AppState, queue: String, mut watch: impl FnMut(&Sent) + Send) {
     let signal = state.db.outbox_signal();
     let interval = Duration::from_millis(state.config.webhook_poll_interval_ms.max(10));
     loop {
@@ -153,9 +148,7 @@ fn event_json(api: WebhookApi, claimed: &Claimed) -> ApiResult<String> {
     let event = claimed.event.clone();
     let text = match api {
         WebhookApi::IsoAmp => serde_json::to_string(&IsoAmpEvent::new(event)?),
-        WebhookApi::V1 | WebhookApi::Listener => {
-            serde_json::to_string(&EventResponse::new(event)?)
-        }
+        WebhookApi::V1 | WebhookApi::Listener => serde_json::to_string(&EventResponse::new(event)?),
     };
     text.map_err(|e| ApiError::internal(format!("cannot serialize an event: {e}")))
 }
@@ -172,9 +165,21 @@ fn open(state: &AppState, record: &str, stored: &str) -> ApiResult<String> {
 /// How a delivery authenticates, with its secrets opened.
 enum Credentials {
     None,
-    Basic { user: String, password: String },
-    ApiKey { name: String, key: String, transfer: KeyTransfer },
-    OAuth2 { grant_url: String, client_id: String, secret: String, scope: Option<String> },
+    Basic {
+        user: String,
+        password: String,
+    },
+    ApiKey {
+        name: String,
+        key: String,
+        transfer: KeyTransfer,
+    },
+    OAuth2 {
+        grant_url: String,
+        client_id: String,
+        secret: String,
+        scope: Option<String>,
+    },
 }
 
 fn credentials(state: &AppState, setup: &AccessSetupRecord) -> ApiResult<Credentials> {
@@ -239,9 +244,8 @@ fn prepare(
         } => Some((name.as_str(), key.as_str())),
         _ => None,
     };
-    let mut url = refused_url(&webhook.url, state.outbound.allowed()).map_err(|e| {
-        ApiError::conflict(format!("the endpoint's URL {e}"))
-    })?;
+    let mut url = refused_url(&webhook.url, state.outbound.allowed())
+        .map_err(|e| ApiError::conflict(format!("the endpoint's URL {e}")))?;
     let value = || -> ApiResult<serde_json::Value> {
         serde_json::from_str(&event_json)
             .map_err(|e| ApiError::internal(format!("an event is not JSON: {e}")))
@@ -292,14 +296,18 @@ fn prepare(
     };
     let timestamp = now.timestamp();
     let secret = open(state, webhook.id.as_str(), &webhook.sealed_secret)?;
-    let mut signatures = vec![signing::standard_signature(&secret, &id, timestamp, &signed)];
+    let mut signatures = vec![signing::standard_signature(
+        &secret, &id, timestamp, &signed,
+    )];
     if let (Some(previous), Some(until)) = (
         &webhook.sealed_previous_secret,
         webhook.previous_secret_expires_at,
     ) && until > now
     {
         let previous = open(state, webhook.id.as_str(), previous)?;
-        signatures.push(signing::standard_signature(&previous, &id, timestamp, &signed));
+        signatures.push(signing::standard_signature(
+            &previous, &id, timestamp, &signed,
+        ));
     }
     header(&mut headers, "webhook-id", &id)?;
     header(&mut headers, "webhook-timestamp", &timestamp.to_string())?;
@@ -314,7 +322,8 @@ fn prepare(
     match credentials {
         Credentials::Basic { user, password } => {
             use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             header(&mut headers, "authorization", &format!("Basic {token}"))?;
         }
         Credentials::ApiKey {
@@ -348,7 +357,11 @@ struct LoggedRequest<'a> {
     headers: Vec<(String, String)>,
 }
 
-fn logged_request(prepared: &Prepared, webhook: &WebhookRecord, secret_header: Option<&str>) -> String {
+fn logged_request(
+    prepared: &Prepared,
+    webhook: &WebhookRecord,
+    secret_header: Option<&str>,
+) -> String {
     let headers = prepared
         .headers
         .iter()

@@ -75,7 +75,11 @@ pub async fn check_target(url: &str, allowed: &[Network]) -> Result<Url, String>
         let lookup = tokio::net::lookup_host((host.as_str(), port));
         if let Ok(Ok(found)) = tokio::time::timeout(SAVE_RESOLVE_TIMEOUT, lookup).await {
             let found: Vec<SocketAddr> = found.collect();
-            if !found.is_empty() && found.iter().all(|a| address::check(a.ip(), allowed).is_err()) {
+            if !found.is_empty()
+                && found
+                    .iter()
+                    .all(|a| address::check(a.ip(), allowed).is_err())
+            {
                 let reason = found
                     .iter()
                     .find_map(|a| address::check(a.ip(), allowed).err())
@@ -130,11 +134,13 @@ impl Outbound {
             None => Vec::new(),
             Some(path) => {
                 let pem = std::fs::read(path).map_err(|e| {
-                    format!("webhook_root_certificates: cannot read {}: {e}", path.display())
+                    format!(
+                        "webhook_root_certificates: cannot read {}: {e}",
+                        path.display()
+                    )
                 })?;
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    format!("webhook_root_certificates: {}: {e}", path.display())
-                })?
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| format!("webhook_root_certificates: {}: {e}", path.display()))?
             }
         };
         let mut outbound = Outbound {
@@ -147,7 +153,9 @@ impl Outbound {
             tokens: Mutex::new(HashMap::new()),
             fetching: tokio::sync::Mutex::new(()),
         };
-        outbound.plain = outbound.build(None).map_err(|e| format!("webhook client: {e}"))?;
+        outbound.plain = outbound
+            .build(None)
+            .map_err(|e| format!("webhook client: {e}"))?;
         Ok(outbound)
     }
 
@@ -239,7 +247,10 @@ impl Outbound {
         self.tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(setup.clone(), (body.access_token.clone(), Instant::now() + life));
+            .insert(
+                setup.clone(),
+                (body.access_token.clone(), Instant::now() + life),
+            );
         Ok(body.access_token)
     }
 
@@ -339,7 +350,11 @@ mod tests {
             "{refused:?}"
         );
         let local = allowed(&["127.0.0.1/32", "::1/128"]);
-        assert!(check_target("http://localhost:9/hook", &local).await.is_ok());
+        assert!(
+            check_target("http://localhost:9/hook", &local)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

@@ -62,10 +62,7 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
     } else if path.starts_with("/v1/webhook_deliveries/") {
         "delivery"
     } else if path.starts_with("/api/webhooks/") {
-        return (
-            owned["iso_webhook"].to_string(),
-            "999999999".to_owned(),
-        );
+        return (owned["iso_webhook"].to_string(), "999999999".to_owned());
     } else if path.starts_with("/api/events/") {
         return (
             owned["iso_event"].as_str().expect("uuid").to_owned(),

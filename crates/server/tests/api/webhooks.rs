@@ -70,8 +70,10 @@ async fn hook(
             String::from_utf8_lossy(&body)
         ));
         let token = format!("tok-{}", issued.len());
-        return axum::Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
-            .into_response();
+        return axum::Json(
+            json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
+        )
+        .into_response();
     }
     state.received.lock().expect("lock").push(Received {
         method: method.to_string(),
@@ -102,9 +104,7 @@ impl Receiver {
             otherwise: Mutex::new(200),
             ..ReceiverState::default()
         });
-        let app = axum::Router::new()
-            .fallback(hook)
-            .with_state(state.clone());
+        let app = axum::Router::new().fallback(hook).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -157,7 +157,13 @@ async fn create_webhook(app: &TestApp, org: &Org, body: Value) -> Value {
     created
 }
 
-async fn iso(app: &TestApp, org: &Org, method: Method, path: &str, body: Option<&str>) -> (StatusCode, String) {
+async fn iso(
+    app: &TestApp,
+    org: &Org,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+) -> (StatusCode, String) {
     let mut request = app
         .http
         .request(method, format!("{}{path}", app.base))
@@ -204,14 +210,24 @@ async fn iso_amp_webhooks_work_as_the_seed_prints_them() {
     let list: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(list["object"], "list");
     let one = &list["data"][0];
-    assert_eq!(keys(one), ["eventTypes", "hmacSecret", "id", "object", "url"]);
+    assert_eq!(
+        keys(one),
+        ["eventTypes", "hmacSecret", "id", "object", "url"]
+    );
     assert_eq!(
         one,
         &json!({"id": id, "object": "webhook", "url": "https://example.com/webhook",
             "eventTypes": ["statement_analysis.completed", "statement_analysis.rejected"],
             "hmacSecret": secret})
     );
-    let (status, text) = iso(&app, &org, Method::GET, &format!("/api/webhooks/{id}"), None).await;
+    let (status, text) = iso(
+        &app,
+        &org,
+        Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(&serde_json::from_str::<Value>(&text).expect("json"), one);
 
@@ -225,7 +241,14 @@ async fn iso_amp_webhooks_work_as_the_seed_prints_them() {
     )
     .await;
     assert_eq!((status, text.as_str()), (StatusCode::OK, ""));
-    let (_, text) = iso(&app, &org, Method::GET, &format!("/api/webhooks/{id}"), None).await;
+    let (_, text) = iso(
+        &app,
+        &org,
+        Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
     let changed: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(
         changed["eventTypes"],
@@ -243,9 +266,19 @@ async fn iso_amp_webhooks_work_as_the_seed_prints_them() {
     assert_error(status, &refused, "UnprocessableEntity", 422);
     assert_eq!(refused["param"], "eventTypes[0]");
 
-    let (status, text) = iso(&app, &org, Method::DELETE, &format!("/api/webhooks/{id}"), None).await;
+    let (status, text) = iso(
+        &app,
+        &org,
+        Method::DELETE,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
     assert_eq!((status, text.as_str()), (StatusCode::OK, ""));
-    for path in [format!("/api/webhooks/{id}"), "/api/webhooks/abc".to_owned()] {
+    for path in [
+        format!("/api/webhooks/{id}"),
+        "/api/webhooks/abc".to_owned(),
+    ] {
         let (status, _) = iso(&app, &org, Method::GET, &path, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
@@ -256,8 +289,16 @@ async fn iso_amp_deliveries_carry_a_signature_receivers_can_check() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
-    let body = json!({"url": format!("{}/isoamp", receiver.url), "eventTypes": ["analysis.completed"]});
-    let (status, text) = iso(&app, &org, Method::POST, "/api/webhooks", Some(&body.to_string())).await;
+    let body =
+        json!({"url": format!("{}/isoamp", receiver.url), "eventTypes": ["analysis.completed"]});
+    let (status, text) = iso(
+        &app,
+        &org,
+        Method::POST,
+        "/api/webhooks",
+        Some(&body.to_string()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let secret = serde_json::from_str::<Value>(&text).expect("json")["hmacSecret"]
         .as_str()
@@ -270,14 +311,20 @@ async fn iso_amp_deliveries_carry_a_signature_receivers_can_check() {
     let got = receiver.received();
     assert_eq!(got.len(), 1);
     let request = &got[0];
-    assert_eq!((request.method.as_str(), request.uri.as_str()), ("POST", "/isoamp"));
+    assert_eq!(
+        (request.method.as_str(), request.uri.as_str()),
+        ("POST", "/isoamp")
+    );
     assert_eq!(request.header("content-type"), "application/json");
     let text = request.text();
     assert!(text.starts_with(r#"{"id":""#), "{text}");
     let event: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(keys(&event), ["data", "id", "object", "time", "type"]);
     assert_eq!(event["type"], "statement_analysis.completed");
-    assert_eq!(event["data"]["proposalId"], "059036f7-2f35-43c5-b968-46dc082ecf33");
+    assert_eq!(
+        event["data"]["proposalId"],
+        "059036f7-2f35-43c5-b968-46dc082ecf33"
+    );
     // What seed 001's Ruby check does: t from the header, HMAC of t followed by the body.
     let signature = request.header("isoamp-signature");
     let t: i64 = signature
@@ -285,12 +332,25 @@ async fn iso_amp_deliveries_carry_a_signature_receivers_can_check() {
         .find_map(|pair| pair.strip_prefix("t="))
         .and_then(|t| t.parse().ok())
         .expect("t");
-    assert_eq!(signing::isoamp_signature(&secret, t, &request.body), signature);
+    assert_eq!(
+        signing::isoamp_signature(&secret, t, &request.body),
+        signature
+    );
     assert_eq!(t, event["time"].as_i64().expect("time"));
-    assert_eq!(request.header("webhook-id"), event["id"].as_str().expect("id"));
+    assert_eq!(
+        request.header("webhook-id"),
+        event["id"].as_str().expect("id")
+    );
 
     // The same event through the events API, byte for byte.
-    let (_, listed) = iso(&app, &org, Method::GET, &format!("/api/events/{}", event["id"].as_str().expect("id")), None).await;
+    let (_, listed) = iso(
+        &app,
+        &org,
+        Method::GET,
+        &format!("/api/events/{}", event["id"].as_str().expect("id")),
+        None,
+    )
+    .await;
     assert_eq!(listed, text);
 }
 
@@ -308,7 +368,10 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     )
     .await;
     let id = webhook["id"].as_str().expect("id");
-    let secret = webhook["secret"].as_str().expect("secret shown once").to_owned();
+    let secret = webhook["secret"]
+        .as_str()
+        .expect("secret shown once")
+        .to_owned();
     assert!(secret.starts_with("whsec_"));
     let (_, shown) = app.get(&format!("/v1/webhooks/{id}"), &org).await;
     assert!(shown.get("secret").is_none(), "{shown}");
@@ -320,7 +383,9 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     let event = trigger(&app, &org, EventType::PaymentApproved).await;
     let round = deliver(&app).await;
     assert_eq!((round.delivered, round.retrying), (0, 1));
-    let (_, log) = app.get(&format!("/v1/webhooks/{id}/deliveries"), &org).await;
+    let (_, log) = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &org)
+        .await;
     let delivery = &log["data"][0];
     assert_eq!(delivery["status"], "pending_retry");
     assert_eq!(delivery["event_id"], event.as_str());
@@ -328,7 +393,9 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     assert_eq!(delivery["attempts"][0]["response_body"], "answer 500");
     assert!(delivery["attempts"][0]["latency_ms"].as_i64().is_some());
     let next = delivery["next_attempt_at"].as_str().expect("next attempt");
-    let first = delivery["attempts"][0]["attempted_at"].as_str().expect("at");
+    let first = delivery["attempts"][0]["attempted_at"]
+        .as_str()
+        .expect("at");
     let gap = chrono::DateTime::parse_from_rfc3339(next).expect("time")
         - chrono::DateTime::parse_from_rfc3339(first).expect("time");
     assert_eq!(gap.num_seconds(), 1800);
@@ -341,7 +408,9 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     assert_eq!(deliver(&app).await.delivered, 1);
 
     let org = app.org("acme").await;
-    let (_, log) = app.get(&format!("/v1/events/{event}/deliveries"), &org).await;
+    let (_, log) = app
+        .get(&format!("/v1/events/{event}/deliveries"), &org)
+        .await;
     let delivery = &log["data"][0];
     assert_eq!(delivery["status"], "delivered");
     let statuses: Vec<i64> = delivery["attempts"]
@@ -356,17 +425,26 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     assert_eq!(got.len(), 3);
     for request in &got {
         assert_eq!(request.header("webhook-id"), event);
-        let timestamp: i64 = request.header("webhook-timestamp").parse().expect("timestamp");
+        let timestamp: i64 = request
+            .header("webhook-timestamp")
+            .parse()
+            .expect("timestamp");
         assert_eq!(
             request.header("webhook-signature"),
             signing::standard_signature(&secret, &event, timestamp, &request.body)
         );
         let sent: Value = serde_json::from_slice(&request.body).expect("json");
-        assert_eq!((sent["id"].as_str(), sent["type"].as_str()), (Some(event.as_str()), Some("payment.approved")));
+        assert_eq!(
+            (sent["id"].as_str(), sent["type"].as_str()),
+            (Some(event.as_str()), Some("payment.approved"))
+        );
     }
     // Headers with credentials never reach the log; the signature does.
     let headers = &delivery["attempts"][0]["request"]["headers"];
-    assert!(headers.to_string().contains("webhook-signature"), "{headers}");
+    assert!(
+        headers.to_string().contains("webhook-signature"),
+        "{headers}"
+    );
 }
 
 #[tokio::test]
@@ -385,11 +463,16 @@ async fn retry_after_is_honoured_and_410_disables_the_endpoint() {
     let id = webhook["id"].as_str().expect("id");
     trigger(&app, &org, EventType::PaymentDeclined).await;
     deliver(&app).await;
-    let (_, log) = app.get(&format!("/v1/webhooks/{id}/deliveries"), &org).await;
+    let (_, log) = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &org)
+        .await;
     let delivery = &log["data"][0];
-    let gap = chrono::DateTime::parse_from_rfc3339(delivery["next_attempt_at"].as_str().expect("next"))
-        .expect("time")
-        - chrono::DateTime::parse_from_rfc3339(delivery["last_attempt_at"].as_str().expect("last"))
+    let gap =
+        chrono::DateTime::parse_from_rfc3339(delivery["next_attempt_at"].as_str().expect("next"))
+            .expect("time")
+            - chrono::DateTime::parse_from_rfc3339(
+                delivery["last_attempt_at"].as_str().expect("last"),
+            )
             .expect("time");
     assert_eq!(gap.num_seconds(), 120);
 
@@ -398,7 +481,12 @@ async fn retry_after_is_honoured_and_410_disables_the_endpoint() {
     assert_eq!((round.failed, round.disabled), (1, 1));
     let (_, shown) = app.get(&format!("/v1/webhooks/{id}"), &org).await;
     assert_eq!(shown["enabled"], false);
-    assert!(shown["disabled_reason"].as_str().expect("reason").contains("410"));
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("410")
+    );
     let (_, events) = app.get("/v1/events?type=webhook.disabled", &org).await;
     assert_eq!(events["data"][0]["data"]["webhook_id"], id);
     // A disabled endpoint gets nothing more.
@@ -431,32 +519,77 @@ async fn endpoints_failing_for_five_days_are_disabled_then_recovered() {
     assert_eq!((round.failed, round.disabled), (1, 1));
     let (_, shown) = app.get(&format!("/v1/webhooks/{id}"), &org).await;
     assert_eq!(shown["enabled"], false);
-    assert!(shown["disabled_reason"].as_str().expect("reason").contains("failed since"));
-    let (_, log) = app.get(&format!("/v1/webhooks/{id}/deliveries"), &org).await;
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("failed since")
+    );
+    let (_, log) = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &org)
+        .await;
     let (newest, oldest) = (&log["data"][0], &log["data"][1]);
-    assert_eq!((newest["status"].as_str(), oldest["status"].as_str()), (Some("failed"), Some("failed")));
+    assert_eq!(
+        (newest["status"].as_str(), oldest["status"].as_str()),
+        (Some("failed"), Some("failed"))
+    );
 
     // Retrying needs the endpoint on again.
-    let retry = format!("/v1/webhook_deliveries/{}/retry", newest["id"].as_str().expect("id"));
+    let retry = format!(
+        "/v1/webhook_deliveries/{}/retry",
+        newest["id"].as_str().expect("id")
+    );
     let (status, body) = app.post(&retry, &org, json!({})).await;
     assert_error(status, &body, "Conflict", 409);
-    let (status, body) = app.patch(&format!("/v1/webhooks/{id}"), &org, json!({"enabled": true})).await;
-    assert_eq!((status, &body["enabled"], &body["disabled_reason"]), (StatusCode::OK, &json!(true), &Value::Null));
+    let (status, body) = app
+        .patch(
+            &format!("/v1/webhooks/{id}"),
+            &org,
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["enabled"], &body["disabled_reason"]),
+        (StatusCode::OK, &json!(true), &Value::Null)
+    );
     receiver.otherwise(200);
     let (status, body) = app.post(&retry, &org, json!({})).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("pending_retry")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::ACCEPTED, Some("pending_retry"))
+    );
     assert_eq!(deliver(&app).await.delivered, 1);
     // The older failure comes back through recover.
     let since = oldest["created_at"].as_str().expect("created");
     let (status, body) = app
-        .post(&format!("/v1/webhooks/{id}/recover"), &org, json!({"since": since}))
+        .post(
+            &format!("/v1/webhooks/{id}/recover"),
+            &org,
+            json!({"since": since}),
+        )
         .await;
-    assert_eq!((status, &body["requeued"]), (StatusCode::ACCEPTED, &json!(1)), "{body}");
+    assert_eq!(
+        (status, &body["requeued"]),
+        (StatusCode::ACCEPTED, &json!(1)),
+        "{body}"
+    );
     assert_eq!(deliver(&app).await.delivered, 1);
-    let (_, log) = app.get(&format!("/v1/webhooks/{id}/deliveries"), &org).await;
-    assert!(log["data"].as_array().expect("list").iter().all(|d| d["status"] == "delivered"));
+    let (_, log) = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &org)
+        .await;
+    assert!(
+        log["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|d| d["status"] == "delivered")
+    );
     let (status, body) = app
-        .post(&format!("/v1/webhooks/{id}/recover"), &org, json!({"since": "yesterday"}))
+        .post(
+            &format!("/v1/webhooks/{id}/recover"),
+            &org,
+            json!({"since": "yesterday"}),
+        )
         .await;
     assert_error(status, &body, "UnprocessableEntity", 422);
     assert_eq!(body["param"], "since");
@@ -473,12 +606,27 @@ async fn receivers_get_the_credentials_their_access_setup_names() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
-    let basic = access_setup(&app, &org, json!({"type": "basic", "authentication_key_name": "Ops",
-        "api_name": "Ledger API", "client_id": "quittance", "client_secret": "s3cret-basic"})).await;
-    let header_key = access_setup(&app, &org, json!({"type": "api_key", "authentication_key_name": "X-Api-Key",
-        "api_name": "Ledger API", "api_key": "k3y-in-header"})).await;
-    let body_key = access_setup(&app, &org, json!({"type": "api_key", "authentication_key_name": "apiKey",
-        "api_name": "Ledger API", "api_key": "k3y-in-body", "transfer": "body"})).await;
+    let basic = access_setup(
+        &app,
+        &org,
+        json!({"type": "basic", "authentication_key_name": "Ops",
+        "api_name": "Ledger API", "client_id": "quittance", "client_secret": "s3cret-basic"}),
+    )
+    .await;
+    let header_key = access_setup(
+        &app,
+        &org,
+        json!({"type": "api_key", "authentication_key_name": "X-Api-Key",
+        "api_name": "Ledger API", "api_key": "k3y-in-header"}),
+    )
+    .await;
+    let body_key = access_setup(
+        &app,
+        &org,
+        json!({"type": "api_key", "authentication_key_name": "apiKey",
+        "api_name": "Ledger API", "api_key": "k3y-in-body", "transfer": "body"}),
+    )
+    .await;
     let oauth = access_setup(&app, &org, json!({"type": "oauth2_client_credentials",
         "authentication_key_name": "Ops", "api_name": "Ledger API", "client_id": "cid",
         "client_secret": "s3cret-oauth", "token_url": format!("{}/token", receiver.url), "scope": "webhooks"})).await;
@@ -488,15 +636,24 @@ async fn receivers_get_the_credentials_their_access_setup_names() {
         ("body", &body_key, "nvp"),
         ("oauth", &oauth, "json"),
     ] {
-        create_webhook(&app, &org, json!({"url": format!("{}/{path}", receiver.url),
-            "event_types": ["payment.refunded"], "access_setup_id": setup, "format": format}))
+        create_webhook(
+            &app,
+            &org,
+            json!({"url": format!("{}/{path}", receiver.url),
+            "event_types": ["payment.refunded"], "access_setup_id": setup, "format": format}),
+        )
         .await;
     }
     // Secrets are never shown after creation.
     let (_, listed) = app.get("/v1/webhook_access_setups", &org).await;
     let text = listed.to_string();
     assert_eq!(listed["total"], 4);
-    for secret in ["s3cret-basic", "k3y-in-header", "k3y-in-body", "s3cret-oauth"] {
+    for secret in [
+        "s3cret-basic",
+        "k3y-in-header",
+        "k3y-in-body",
+        "s3cret-oauth",
+    ] {
         assert!(!text.contains(secret), "{secret} shown: {text}");
     }
 
@@ -505,23 +662,44 @@ async fn receivers_get_the_credentials_their_access_setup_names() {
     assert_eq!(deliver(&app).await.delivered, 8);
     let got = receiver.received();
     let to = |path: &str| -> Vec<Received> {
-        got.iter().filter(|r| r.uri.starts_with(&format!("/{path}"))).cloned().collect()
+        got.iter()
+            .filter(|r| r.uri.starts_with(&format!("/{path}")))
+            .cloned()
+            .collect()
     };
     use base64::Engine as _;
     let basic_auth = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("quittance:s3cret-basic")
     );
-    assert!(to("basic").iter().all(|r| r.header("authorization") == basic_auth));
-    assert!(to("header").iter().all(|r| r.header("x-api-key") == "k3y-in-header"));
+    assert!(
+        to("basic")
+            .iter()
+            .all(|r| r.header("authorization") == basic_auth)
+    );
+    assert!(
+        to("header")
+            .iter()
+            .all(|r| r.header("x-api-key") == "k3y-in-header")
+    );
     for r in to("body") {
-        assert_eq!(r.header("content-type"), "application/x-www-form-urlencoded");
+        assert_eq!(
+            r.header("content-type"),
+            "application/x-www-form-urlencoded"
+        );
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&r.body).expect("nvp");
-        assert!(pairs.contains(&("apiKey".to_owned(), "k3y-in-body".to_owned())), "{pairs:?}");
+        assert!(
+            pairs.contains(&("apiKey".to_owned(), "k3y-in-body".to_owned())),
+            "{pairs:?}"
+        );
         assert!(pairs.contains(&("type".to_owned(), "payment.refunded".to_owned())));
     }
     // One token, fetched with the client's credentials, serves both deliveries.
-    assert!(to("oauth").iter().all(|r| r.header("authorization") == "Bearer tok-1"));
+    assert!(
+        to("oauth")
+            .iter()
+            .all(|r| r.header("authorization") == "Bearer tok-1")
+    );
     let issued = receiver.tokens_issued();
     assert_eq!(issued.len(), 1, "{issued:?}");
     let oauth_basic = base64::engine::general_purpose::STANDARD.encode("cid:s3cret-oauth");
@@ -533,10 +711,19 @@ async fn receivers_get_the_credentials_their_access_setup_names() {
     let (_, webhooks) = app.get("/v1/webhooks", &org).await;
     for webhook in webhooks["data"].as_array().expect("list") {
         let (_, log) = app
-            .get(&format!("/v1/webhooks/{}/deliveries", webhook["id"].as_str().expect("id")), &org)
+            .get(
+                &format!(
+                    "/v1/webhooks/{}/deliveries",
+                    webhook["id"].as_str().expect("id")
+                ),
+                &org,
+            )
             .await;
         let text = log.to_string();
-        assert!(!text.contains("s3cret") && !text.contains("k3y-in"), "{text}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("k3y-in"),
+            "{text}"
+        );
     }
 }
 
@@ -546,37 +733,86 @@ async fn access_setups_are_checked_field_by_field() {
     let org = app.org("acme").await;
     let long = "x".repeat(301);
     for (body, param) in [
-        (json!({"type": "basic", "authentication_key_name": "a", "api_name": "b", "client_id": "c"}), "client_secret"),
-        (json!({"type": "carrier pigeon", "authentication_key_name": "a", "api_name": "b"}), "type"),
-        (json!({"type": "api_key", "authentication_key_name": long, "api_name": "b", "api_key": "k"}), "authentication_key_name"),
-        (json!({"type": "api_key", "authentication_key_name": "Bad Header", "api_name": "b", "api_key": "k"}), "authentication_key_name"),
-        (json!({"type": "api_key", "authentication_key_name": "a", "api_name": "b", "api_key": "k", "client_id": "c"}), "client_id"),
-        (json!({"type": "oauth2_client_credentials", "authentication_key_name": "a", "api_name": "b",
-            "client_id": "c", "client_secret": "s", "token_url": "http://169.254.169.254/token"}), "token_url"),
-        (json!({"type": "mutual_tls", "authentication_key_name": "a", "api_name": "b"}), "client_certificate"),
-        (json!({"type": "mutual_tls", "authentication_key_name": "a", "api_name": "b",
-            "client_certificate": {"certificate_pem": "nope", "private_key_pem": "nope"}}), "client_certificate.certificate_pem"),
+        (
+            json!({"type": "basic", "authentication_key_name": "a", "api_name": "b", "client_id": "c"}),
+            "client_secret",
+        ),
+        (
+            json!({"type": "carrier pigeon", "authentication_key_name": "a", "api_name": "b"}),
+            "type",
+        ),
+        (
+            json!({"type": "api_key", "authentication_key_name": long, "api_name": "b", "api_key": "k"}),
+            "authentication_key_name",
+        ),
+        (
+            json!({"type": "api_key", "authentication_key_name": "Bad Header", "api_name": "b", "api_key": "k"}),
+            "authentication_key_name",
+        ),
+        (
+            json!({"type": "api_key", "authentication_key_name": "a", "api_name": "b", "api_key": "k", "client_id": "c"}),
+            "client_id",
+        ),
+        (
+            json!({"type": "oauth2_client_credentials", "authentication_key_name": "a", "api_name": "b",
+            "client_id": "c", "client_secret": "s", "token_url": "http://169.254.169.254/token"}),
+            "token_url",
+        ),
+        (
+            json!({"type": "mutual_tls", "authentication_key_name": "a", "api_name": "b"}),
+            "client_certificate",
+        ),
+        (
+            json!({"type": "mutual_tls", "authentication_key_name": "a", "api_name": "b",
+            "client_certificate": {"certificate_pem": "nope", "private_key_pem": "nope"}}),
+            "client_certificate.certificate_pem",
+        ),
     ] {
         let (status, error) = app.post("/v1/webhook_access_setups", &org, body).await;
         assert_error(status, &error, "UnprocessableEntity", 422);
         assert_eq!(error["param"], param, "{error}");
     }
     // In use by a webhook: not deletable.
-    let setup = access_setup(&app, &org, json!({"type": "api_key", "authentication_key_name": "X-Key",
-        "api_name": "b", "api_key": "k"})).await;
+    let setup = access_setup(
+        &app,
+        &org,
+        json!({"type": "api_key", "authentication_key_name": "X-Key",
+        "api_name": "b", "api_key": "k"}),
+    )
+    .await;
     let receiver = Receiver::start().await;
-    let webhook = create_webhook(&app, &org, json!({"url": receiver.url,
-        "event_types": ["payment.voided"], "access_setup_id": setup})).await;
+    let webhook = create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url,
+        "event_types": ["payment.voided"], "access_setup_id": setup}),
+    )
+    .await;
     let (status, error) = app
-        .call(Method::DELETE, &format!("/v1/webhook_access_setups/{setup}"), &org, None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/webhook_access_setups/{setup}"),
+            &org,
+            None,
+        )
         .await;
     assert_error(status, &error, "Conflict", 409);
     let (status, _) = app
-        .call(Method::DELETE, &format!("/v1/webhooks/{}", webhook["id"].as_str().expect("id")), &org, None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/webhooks/{}", webhook["id"].as_str().expect("id")),
+            &org,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app
-        .call(Method::DELETE, &format!("/v1/webhook_access_setups/{setup}"), &org, None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/webhook_access_setups/{setup}"),
+            &org,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -593,28 +829,49 @@ async fn bodies_come_as_xml_or_nvp_and_get_and_delete_carry_the_query() {
         ("get", "GET", "json"),
         ("delete", "DELETE", "json"),
     ] {
-        let created = create_webhook(&app, &org, json!({"url": format!("{}/{path}?source=quittance", receiver.url),
-            "event_types": ["payment.voided"], "method": method, "format": format}))
+        let created = create_webhook(
+            &app,
+            &org,
+            json!({"url": format!("{}/{path}?source=quittance", receiver.url),
+            "event_types": ["payment.voided"], "method": method, "format": format}),
+        )
         .await;
         secrets.insert(path, created["secret"].as_str().expect("secret").to_owned());
     }
     let event = trigger(&app, &org, EventType::PaymentVoided).await;
     assert_eq!(deliver(&app).await.delivered, 4);
     let got = receiver.received();
-    let by = |path: &str| got.iter().find(|r| r.uri.starts_with(&format!("/{path}"))).expect(path).clone();
+    let by = |path: &str| {
+        got.iter()
+            .find(|r| r.uri.starts_with(&format!("/{path}")))
+            .expect(path)
+            .clone()
+    };
 
     let xml = by("xml");
     assert_eq!(xml.method, "POST");
     assert_eq!(xml.header("content-type"), "application/xml; charset=utf-8");
     let text = xml.text();
-    assert!(text.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><event>"#), "{text}");
-    assert!(text.contains("<type>payment.voided</type>") && text.contains(&format!("<id>{event}</id>")), "{text}");
+    assert!(
+        text.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><event>"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("<type>payment.voided</type>") && text.contains(&format!("<id>{event}</id>")),
+        "{text}"
+    );
 
     let nvp = by("nvp");
     assert_eq!(nvp.method, "PUT");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&nvp.body).expect("nvp");
-    assert!(pairs.contains(&("id".to_owned(), event.clone())), "{pairs:?}");
-    assert!(pairs.contains(&("data.sample".to_owned(), "true".to_owned())), "{pairs:?}");
+    assert!(
+        pairs.contains(&("id".to_owned(), event.clone())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("data.sample".to_owned(), "true".to_owned())),
+        "{pairs:?}"
+    );
 
     for (path, method) in [("get", "GET"), ("delete", "DELETE")] {
         let request = by(path);
@@ -623,10 +880,18 @@ async fn bodies_come_as_xml_or_nvp_and_get_and_delete_carry_the_query() {
         let (_, query) = request.uri.split_once('?').expect("query");
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).expect("query");
         assert_eq!(pairs[0], ("source".to_owned(), "quittance".to_owned()));
-        assert!(pairs.contains(&("type".to_owned(), "payment.voided".to_owned())), "{pairs:?}");
+        assert!(
+            pairs.contains(&("type".to_owned(), "payment.voided".to_owned())),
+            "{pairs:?}"
+        );
         // The signature covers the query the event added.
-        let added = query.strip_prefix("source=quittance&").expect("event after the URL's own query");
-        let timestamp: i64 = request.header("webhook-timestamp").parse().expect("timestamp");
+        let added = query
+            .strip_prefix("source=quittance&")
+            .expect("event after the URL's own query");
+        let timestamp: i64 = request
+            .header("webhook-timestamp")
+            .parse()
+            .expect("timestamp");
         assert_eq!(request.header("webhook-id"), event);
         assert_eq!(
             request.header("webhook-signature"),
@@ -640,10 +905,17 @@ async fn rotated_secrets_overlap_and_then_retire() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
-    let webhook = create_webhook(&app, &org, json!({"url": receiver.url, "event_types": ["payment.approved"]})).await;
+    let webhook = create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.approved"]}),
+    )
+    .await;
     let id = webhook["id"].as_str().expect("id");
     let old = webhook["secret"].as_str().expect("secret").to_owned();
-    let (status, rotated) = app.post(&format!("/v1/webhooks/{id}/rotate_secret"), &org, json!({})).await;
+    let (status, rotated) = app
+        .post(&format!("/v1/webhooks/{id}/rotate_secret"), &org, json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let new = rotated["secret"].as_str().expect("new secret").to_owned();
     assert_ne!(new, old);
@@ -651,7 +923,10 @@ async fn rotated_secrets_overlap_and_then_retire() {
     let event = trigger(&app, &org, EventType::PaymentApproved).await;
     deliver(&app).await;
     let got = receiver.received();
-    let timestamp: i64 = got[0].header("webhook-timestamp").parse().expect("timestamp");
+    let timestamp: i64 = got[0]
+        .header("webhook-timestamp")
+        .parse()
+        .expect("timestamp");
     assert_eq!(
         got[0].header("webhook-signature"),
         format!(
@@ -661,14 +936,21 @@ async fn rotated_secrets_overlap_and_then_retire() {
         )
     );
     let (status, rotated) = app
-        .post(&format!("/v1/webhooks/{id}/rotate_secret"), &org, json!({"overlap_seconds": 0}))
+        .post(
+            &format!("/v1/webhooks/{id}/rotate_secret"),
+            &org,
+            json!({"overlap_seconds": 0}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let newest = rotated["secret"].as_str().expect("secret").to_owned();
     let event = trigger(&app, &org, EventType::PaymentApproved).await;
     deliver(&app).await;
     let got = receiver.received();
-    let timestamp: i64 = got[1].header("webhook-timestamp").parse().expect("timestamp");
+    let timestamp: i64 = got[1]
+        .header("webhook-timestamp")
+        .parse()
+        .expect("timestamp");
     assert_eq!(
         got[1].header("webhook-signature"),
         signing::standard_signature(&newest, &event, timestamp, &got[1].body)
@@ -689,13 +971,21 @@ async fn targets_on_refused_addresses_are_refused_when_saved() {
         "http://user:pw@example.com/hook",
     ] {
         let (status, error) = app
-            .post("/v1/webhooks", &org, json!({"url": url, "event_types": ["payment.approved"]}))
+            .post(
+                "/v1/webhooks",
+                &org,
+                json!({"url": url, "event_types": ["payment.approved"]}),
+            )
             .await;
         assert_error(status, &error, "UnprocessableEntity", 422);
         assert_eq!(error["param"], "url", "{url}: {error}");
     }
     let (status, error) = app
-        .post("/v1/webhooks", &org, json!({"url": "http://127.0.0.1:9/hook", "event_types": []}))
+        .post(
+            "/v1/webhooks",
+            &org,
+            json!({"url": "http://127.0.0.1:9/hook", "event_types": []}),
+        )
         .await;
     assert_error(status, &error, "UnprocessableEntity", 422);
     assert_eq!(error["param"], "event_types");
@@ -706,7 +996,12 @@ async fn a_worker_that_stops_mid_delivery_loses_nothing() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
-    create_webhook(&app, &org, json!({"url": receiver.url, "event_types": ["payment.error"]})).await;
+    create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.error"]}),
+    )
+    .await;
     trigger(&app, &org, EventType::PaymentError).await;
     // A worker claims the delivery and stops before recording anything.
     let now = quittance_domain::Clock::now(&app.clock);
@@ -716,7 +1011,12 @@ async fn a_worker_that_stops_mid_delivery_loses_nothing() {
         .write(move |tx| {
             Box::pin(async move {
                 quittance_store::repo::webhooks::claim_due(
-                    tx, "", now, now + chrono::Duration::seconds(60), "stopped-worker", 10,
+                    tx,
+                    "",
+                    now,
+                    now + chrono::Duration::seconds(60),
+                    "stopped-worker",
+                    10,
                 )
                 .await
             })
@@ -737,7 +1037,12 @@ async fn two_workers_deliver_each_event_once() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
-    create_webhook(&app, &org, json!({"url": receiver.url, "event_types": ["payment.initiated"]})).await;
+    create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.initiated"]}),
+    )
+    .await;
     for _ in 0..300 {
         trigger(&app, &org, EventType::PaymentInitiated).await;
     }
@@ -762,37 +1067,80 @@ async fn webhooks_are_validated_and_listed_with_their_face() {
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
     for (body, param) in [
-        (json!({"url": receiver.url, "event_types": ["payment.approved"], "method": "PATCH"}), "method"),
-        (json!({"url": receiver.url, "event_types": ["payment.approved"], "format": "yaml"}), "format"),
-        (json!({"url": receiver.url, "event_types": ["payment.approve"]}), "event_types[0]"),
-        (json!({"url": receiver.url, "event_types": ["payment.approved"], "retry_policy": {"max_attempts": 0}}), "retry_policy.max_attempts"),
-        (json!({"url": receiver.url, "event_types": ["payment.approved"], "retry_policy": {"schedule": "sometimes"}}), "retry_policy.schedule"),
+        (
+            json!({"url": receiver.url, "event_types": ["payment.approved"], "method": "PATCH"}),
+            "method",
+        ),
+        (
+            json!({"url": receiver.url, "event_types": ["payment.approved"], "format": "yaml"}),
+            "format",
+        ),
+        (
+            json!({"url": receiver.url, "event_types": ["payment.approve"]}),
+            "event_types[0]",
+        ),
+        (
+            json!({"url": receiver.url, "event_types": ["payment.approved"], "retry_policy": {"max_attempts": 0}}),
+            "retry_policy.max_attempts",
+        ),
+        (
+            json!({"url": receiver.url, "event_types": ["payment.approved"], "retry_policy": {"schedule": "sometimes"}}),
+            "retry_policy.schedule",
+        ),
     ] {
         let (status, error) = app.post("/v1/webhooks", &org, body).await;
         assert_error(status, &error, "UnprocessableEntity", 422);
         assert_eq!(error["param"], param, "{error}");
     }
     let (status, error) = app
-        .post("/v1/webhooks", &org, json!({"url": receiver.url, "event_types": ["payment.approved"],
-            "access_setup_id": format!("was_{}", "0".repeat(32))}))
+        .post(
+            "/v1/webhooks",
+            &org,
+            json!({"url": receiver.url, "event_types": ["payment.approved"],
+            "access_setup_id": format!("was_{}", "0".repeat(32))}),
+        )
         .await;
     assert_error(status, &error, "NotFound", 404);
     let body = json!({"url": receiver.url, "eventTypes": ["statement_analysis.requested"]});
-    let (status, _) = iso(&app, &org, Method::POST, "/api/webhooks", Some(&body.to_string())).await;
+    let (status, _) = iso(
+        &app,
+        &org,
+        Method::POST,
+        "/api/webhooks",
+        Some(&body.to_string()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let created = create_webhook(&app, &org, json!({"url": receiver.url, "event_types": ["payment.approved"],
-        "retry_policy": {"schedule": "exponential", "interval_seconds": 60, "max_attempts": 8}})).await;
+    let created = create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.approved"],
+        "retry_policy": {"schedule": "exponential", "interval_seconds": 60, "max_attempts": 8}}),
+    )
+    .await;
     let (_, listed) = app.get("/v1/webhooks", &org).await;
     assert_eq!(listed["total"], 2);
-    let faces: Vec<&str> = listed["data"].as_array().expect("list").iter().filter_map(|w| w["api"].as_str()).collect();
+    let faces: Vec<&str> = listed["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|w| w["api"].as_str())
+        .collect();
     assert_eq!(faces, ["iso_amp", "v1"]);
     assert!(listed["data"][0]["iso_amp_id"].is_i64());
     assert_eq!(created["retry_policy"]["schedule"], "exponential");
     let id = created["id"].as_str().expect("id");
     let (status, changed) = app
-        .patch(&format!("/v1/webhooks/{id}"), &org, json!({"enabled": false, "method": "PUT"}))
+        .patch(
+            &format!("/v1/webhooks/{id}"),
+            &org,
+            json!({"enabled": false, "method": "PUT"}),
+        )
         .await;
-    assert_eq!((status, &changed["enabled"], &changed["method"]), (StatusCode::OK, &json!(false), &json!("PUT")));
+    assert_eq!(
+        (status, &changed["enabled"], &changed["method"]),
+        (StatusCode::OK, &json!(false), &json!("PUT"))
+    );
     // Another organization sees none of it.
     let other = app.org("other").await;
     let (status, _) = app.get(&format!("/v1/webhooks/{id}"), &other).await;

@@ -8,7 +8,9 @@ use super::{PageRequest, Paged, decode_enum, instant, micros, opt_instant, opt_p
 use crate::{Backend, Row, StoreError, Tx, params};
 use chrono::{DateTime, Utc};
 use quittance_domain::events::EventType;
-use quittance_domain::ids::{AccessSetupId, AttemptId, DeliveryId, EventId, OrganizationId, WebhookId};
+use quittance_domain::ids::{
+    AccessSetupId, AttemptId, DeliveryId, EventId, OrganizationId, WebhookId,
+};
 use quittance_domain::webhooks::{
     AccessType, DeliveryStatus, KeyTransfer, PayloadFormat, RequestMethod, RetryPolicy,
     RetrySchedule, WebhookApi,
@@ -57,10 +59,7 @@ fn decode_setup(row: &Row, at: usize) -> Result<AccessSetupRecord, StoreError> {
     })
 }
 
-pub async fn insert_access_setup(
-    tx: &mut dyn Tx,
-    s: &AccessSetupRecord,
-) -> Result<(), StoreError> {
+pub async fn insert_access_setup(tx: &mut dyn Tx, s: &AccessSetupRecord) -> Result<(), StoreError> {
     tx.execute(
         &format!(
             "INSERT INTO webhook_access_setups ({SETUP_COLUMNS})
@@ -88,10 +87,7 @@ pub async fn insert_access_setup(
 }
 
 /// Writes every field of `s` (found by organization and id).
-pub async fn update_access_setup(
-    tx: &mut dyn Tx,
-    s: &AccessSetupRecord,
-) -> Result<(), StoreError> {
+pub async fn update_access_setup(tx: &mut dyn Tx, s: &AccessSetupRecord) -> Result<(), StoreError> {
     let changed = tx
         .execute(
             "UPDATE webhook_access_setups SET type = $3, key_name = $4, api_name = $5,
@@ -390,7 +386,9 @@ pub async fn get_webhook(
 ) -> Result<WebhookRecord, StoreError> {
     let row = tx
         .query_one(
-            &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE organization_id = $1 AND id = $2"),
+            &format!(
+                "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE organization_id = $1 AND id = $2"
+            ),
             &params![org.as_str(), id.as_str()],
         )
         .await?;
@@ -811,7 +809,9 @@ async fn decode_delivery(tx: &mut dyn Tx, row: &Row) -> Result<DeliveryRecord, S
     let id = parsed(row, 0, DeliveryId::parse, "delivery id")?;
     let log = tx
         .query(
-            &format!("SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id"),
+            &format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id"
+            ),
             &params![id.as_str()],
         )
         .await?
