@@ -36,11 +36,14 @@ impl Received {
     }
 }
 
+/// A status to answer with, and extra headers.
+type Answer = (u16, Vec<(String, String)>);
+
 #[derive(Default)]
 struct ReceiverState {
     received: Mutex<Vec<Received>>,
     /// Answers to give, in order; then `otherwise`.
-    script: Mutex<VecDeque<(u16, Vec<(String, String)>)>>,
+    script: Mutex<VecDeque<Answer>>,
     otherwise: Mutex<u16>,
     tokens_issued: Mutex<Vec<String>>,
 }
