@@ -204,6 +204,12 @@ impl Vault {
         }
     }
 
+    /// Opens a value stored as `key_id:ciphertext` ([`Sealed::to_stored`]).
+    pub fn open_stored(&self, record_id: &str, stored: &str) -> Result<String, VaultError> {
+        let sealed = Sealed::from_stored(stored).ok_or(VaultError::Corrupt)?;
+        self.open(record_id, &sealed)
+    }
+
     fn open_with_ring(&self, record_id: &str, sealed: &Sealed) -> Result<String, VaultError> {
         let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
         let key = ring

@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::webhooks::WebhookApi;
 use quittance_store::repo::PageRequest;
-use quittance_store::repo::payment_methods::Sealed;
 use quittance_store::repo::webhooks::{self as store, WebhookRecord};
 use serde::{Deserialize, Serialize};
 
@@ -52,11 +51,9 @@ pub struct WebhookBody {
 }
 
 fn shown(state: &AppState, w: WebhookRecord) -> ApiResult<IsoAmpWebhook> {
-    let sealed = Sealed::from_stored(&w.sealed_secret)
-        .ok_or_else(|| ApiError::internal(format!("{}: a sealed secret is malformed", w.id)))?;
     let hmac_secret = state
         .vault
-        .open(w.id.as_str(), &sealed)
+        .open_stored(w.id.as_str(), &w.sealed_secret)
         .map_err(|e| ApiError::internal(format!("{}: {e}", w.id)))?;
     Ok(IsoAmpWebhook {
         id: w.number.unwrap_or_default(),

@@ -24,6 +24,7 @@ use quittance_domain::ids::{AccessSetupId, DeliveryId, EventId, OrganizationId, 
 use quittance_domain::webhooks::{
     PayloadFormat, RequestMethod, RetryPolicy, RetrySchedule, WebhookApi,
 };
+use quittance_store::Tx;
 use quittance_store::repo::webhooks::{
     self as store, AttemptRecord, DeliveriesOf, DeliveryRecord, WebhookRecord,
 };
@@ -250,6 +251,16 @@ pub fn new_record(
     }
 }
 
+/// The endpoint's access setup, if it names one, belongs to its organization.
+async fn access_setup_exists(tx: &mut dyn Tx, record: &WebhookRecord) -> ApiResult<()> {
+    if let Some(setup) = &record.access_setup_id {
+        store::get_access_setup(tx, &record.organization_id, setup)
+            .await
+            .or_not_found_in("webhook access setup", setup.as_str(), "access_setup_id")?;
+    }
+    Ok(())
+}
+
 /// Stores a new endpoint, checking its access setup belongs to the organization.
 pub async fn insert(
     state: &AppState,
@@ -262,15 +273,7 @@ pub async fn insert(
         .write(move |tx| {
             Box::pin(async move {
                 let mut stored = stored;
-                if let Some(setup) = &stored.access_setup_id {
-                    store::get_access_setup(tx, &stored.organization_id, setup)
-                        .await
-                        .or_not_found_in(
-                            "webhook access setup",
-                            setup.as_str(),
-                            "access_setup_id",
-                        )?;
-                }
+                access_setup_exists(tx, &stored).await?;
                 if stored.api == WebhookApi::IsoAmp {
                     stored.number = Some(store::next_iso_amp_number(tx).await?);
                 }
@@ -385,15 +388,7 @@ pub async fn save(
         .db
         .write(move |tx| {
             Box::pin(async move {
-                if let Some(setup) = &record.access_setup_id {
-                    store::get_access_setup(tx, &record.organization_id, setup)
-                        .await
-                        .or_not_found_in(
-                            "webhook access setup",
-                            setup.as_str(),
-                            "access_setup_id",
-                        )?;
-                }
+                access_setup_exists(tx, &record).await?;
                 store::update_webhook(tx, &record, subscriptions.as_deref())
                     .await
                     .or_not_found("webhook", &id)?;
@@ -616,11 +611,13 @@ pub struct DeliveryQuery {
     starting_after: Option<String>,
 }
 
-/// The delivery log of `of`, newest first.
-pub async fn deliveries(
+/// The delivery log of `of` (an endpoint or an event, shown as `id`), newest first; 404 when
+/// the organization has no such endpoint or event.
+async fn deliveries(
     state: &AppState,
     caller: &Caller,
     of: DeliveriesOf,
+    id: &str,
     q: DeliveryQuery,
 ) -> ApiResult<DeliveryList> {
     let limit = event_limit("limit", q.limit.as_deref(), 25)?;
@@ -634,13 +631,27 @@ pub async fn deliveries(
             })
         })
         .transpose()?;
-    let org = caller.organization().clone();
+    let (org, shown) = (caller.organization().clone(), id.to_owned());
     let (found, has_more) = state
         .db
         .read(move |tx| {
-            Box::pin(
-                async move { store::list_deliveries(tx, &org, &of, before.as_ref(), limit).await },
-            )
+            Box::pin(async move {
+                match &of {
+                    DeliveriesOf::Webhook(webhook) => store::get_webhook(tx, &org, webhook)
+                        .await
+                        .map(drop)
+                        .or_not_found("webhook", &shown)?,
+                    DeliveriesOf::Event(event) => {
+                        quittance_store::repo::events::get_event(tx, &org, event)
+                            .await
+                            .map(drop)
+                            .or_not_found("event", &shown)?
+                    }
+                }
+                Ok::<_, ApiError>(
+                    store::list_deliveries(tx, &org, &of, before.as_ref(), limit).await?,
+                )
+            })
         })
         .await?;
     Ok(DeliveryList {
@@ -665,9 +676,9 @@ pub async fn webhook_deliveries(
     Path(id): Path<String>,
     AppQuery(q): AppQuery<DeliveryQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
-    let webhook = load(&state, &caller, &id).await?;
+    let webhook = webhook_id(&id)?;
     Ok(Json(
-        deliveries(&state, &caller, DeliveriesOf::Webhook(webhook.id), q).await?,
+        deliveries(&state, &caller, DeliveriesOf::Webhook(webhook), &id, q).await?,
     ))
 }
 
@@ -684,18 +695,8 @@ pub async fn event_deliveries(
     AppQuery(q): AppQuery<DeliveryQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
     let event = EventId::parse(&id).ok_or_else(|| ApiError::not_found("event", &id))?;
-    let (org, wanted) = (caller.organization().clone(), event.clone());
-    state
-        .db
-        .read(move |tx| {
-            Box::pin(
-                async move { quittance_store::repo::events::get_event(tx, &org, &wanted).await },
-            )
-        })
-        .await
-        .or_not_found("event", &id)?;
     Ok(Json(
-        deliveries(&state, &caller, DeliveriesOf::Event(event), q).await?,
+        deliveries(&state, &caller, DeliveriesOf::Event(event), &id, q).await?,
     ))
 }
 

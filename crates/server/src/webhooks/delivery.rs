@@ -20,7 +20,6 @@ use quittance_domain::ids::{AttemptId, EventId, WebhookId};
 use quittance_domain::webhooks::{
     AccessType, AfterFailure, DeliveryStatus, Failure, KeyTransfer, PayloadFormat, WebhookApi,
 };
-use quittance_store::repo::payment_methods::Sealed;
 use quittance_store::repo::webhooks::{
     self as store, AccessSetupRecord, AttemptRecord, Claimed, Outcome, WebhookRecord,
 };
@@ -73,8 +72,7 @@ pub async fn deliver_due(
     queue: &str,
     watch: &mut (dyn FnMut(&Sent) + Send),
 ) -> ApiResult<Round> {
-    let lease =
-        chrono::Duration::seconds(i64::try_from(state.config.webhook_lease_seconds).unwrap_or(60));
+    let lease = seconds(state.config.webhook_lease_seconds);
     let concurrency = state.config.webhook_concurrency.max(1);
     let mut round = Round::default();
     // The previous batch is recorded while the next one is claimed and sent.
@@ -108,6 +106,12 @@ pub async fn deliver_due(
         merge(&mut round, joined(previous).await?, watch);
     }
     Ok(round)
+}
+
+/// A configured number of seconds as a duration, saturating rather than overflowing.
+fn seconds(value: u64) -> chrono::Duration {
+    chrono::Duration::try_seconds(i64::try_from(value).unwrap_or(i64::MAX))
+        .unwrap_or(chrono::Duration::MAX)
 }
 
 /// A recorded batch: its counts and its attempts.
@@ -154,11 +158,9 @@ fn event_json(api: WebhookApi, claimed: &Claimed) -> ApiResult<String> {
 }
 
 fn open(state: &AppState, record: &str, stored: &str) -> ApiResult<String> {
-    let sealed = Sealed::from_stored(stored)
-        .ok_or_else(|| ApiError::internal(format!("{record}: a sealed secret is malformed")))?;
     state
         .vault
-        .open(record, &sealed)
+        .open_stored(record, stored)
         .map_err(|e| ApiError::internal(format!("{record}: {e}")))
 }
 
@@ -570,9 +572,7 @@ async fn try_attempt(
 /// Records a batch of attempts in one transaction, with the endpoints' health.
 async fn record(state: AppState, attempted: Vec<Attempted>, owner: String) -> ApiResult<Recorded> {
     let now = state.clock.now();
-    let disable_after = chrono::Duration::seconds(
-        i64::try_from(state.config.webhook_disable_after_seconds).unwrap_or(i64::MAX / 2_000_000),
-    );
+    let disable_after = seconds(state.config.webhook_disable_after_seconds);
     let mut round = Round::default();
     let mut sent = Vec::with_capacity(attempted.len());
     let mut outcomes = Vec::with_capacity(attempted.len());

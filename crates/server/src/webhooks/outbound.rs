@@ -100,11 +100,35 @@ pub struct ClientCertificate<'a> {
 }
 
 /// The HTTP clients deliveries go out through, and the OAuth2 tokens they carry.
-pub struct Outbound {
+/// What every delivery client is built with.
+struct ClientSettings {
     allowed: Arc<Vec<Network>>,
     roots: Vec<reqwest::Certificate>,
     timeout: Duration,
     pool: usize,
+}
+
+impl ClientSettings {
+    fn build(&self, identity: Option<reqwest::Identity>) -> reqwest::Result<Client> {
+        let mut builder = Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(self.pool)
+            .user_agent(concat!("Quittance-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allowed: self.allowed.clone(),
+            }))
+            .tls_certs_merge(self.roots.clone());
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
+        }
+        builder.build()
+    }
+}
+
+pub struct Outbound {
+    settings: ClientSettings,
     plain: Client,
     /// Clients presenting a client certificate, per access setup and its version.
     with_certificate: Mutex<HashMap<(AccessSetupId, i64), Client>>,
@@ -117,8 +141,8 @@ pub struct Outbound {
 impl std::fmt::Debug for Outbound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outbound")
-            .field("allowed", &self.allowed)
-            .field("timeout", &self.timeout)
+            .field("allowed", &self.settings.allowed)
+            .field("timeout", &self.settings.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -143,41 +167,25 @@ impl Outbound {
                     .map_err(|e| format!("webhook_root_certificates: {}: {e}", path.display()))?
             }
         };
-        let mut outbound = Outbound {
+        let settings = ClientSettings {
             allowed: Arc::new(allowed),
             roots,
             timeout: Duration::from_secs(config.webhook_timeout_seconds.max(1)),
             pool: config.webhook_concurrency.max(1),
-            plain: Client::new(),
+        };
+        Ok(Outbound {
+            plain: settings
+                .build(None)
+                .map_err(|e| format!("webhook client: {e}"))?,
+            settings,
             with_certificate: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             fetching: tokio::sync::Mutex::new(()),
-        };
-        outbound.plain = outbound
-            .build(None)
-            .map_err(|e| format!("webhook client: {e}"))?;
-        Ok(outbound)
+        })
     }
 
     pub fn allowed(&self) -> &[Network] {
-        &self.allowed
-    }
-
-    fn build(&self, identity: Option<reqwest::Identity>) -> reqwest::Result<Client> {
-        let mut builder = Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(self.pool)
-            .user_agent(concat!("Quittance-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(GuardedResolver {
-                allowed: self.allowed.clone(),
-            }))
-            .tls_certs_merge(self.roots.clone());
-        if let Some(identity) = identity {
-            builder = builder.identity(identity);
-        }
-        builder.build()
+        &self.settings.allowed
     }
 
     /// The client for a delivery: the shared one, or one presenting `certificate`.
@@ -197,6 +205,7 @@ impl Outbound {
         let identity = reqwest::Identity::from_pem(pem.as_bytes())
             .map_err(|e| format!("the client certificate cannot be used: {e}"))?;
         let client = self
+            .settings
             .build(Some(identity))
             .map_err(|e| format!("the client certificate cannot be used: {e}"))?;
         // Older versions of this setup's certificate are of no further use.
@@ -221,7 +230,7 @@ impl Outbound {
         if let Some(token) = self.cached_token(setup) {
             return Ok(token);
         }
-        let url = refused_url(grant.token_url, &self.allowed)
+        let url = refused_url(grant.token_url, self.allowed())
             .map_err(|e| format!("the token URL {e}"))?;
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = grant.scope {
