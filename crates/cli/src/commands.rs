@@ -656,17 +656,23 @@ pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
                 );
             }));
             let renew = {
-                let (state, record) = (state.clone(), record.clone());
+                let (state, id) = (state.clone(), record.id.clone());
                 tokio::spawn(async move {
                     let mut tick = tokio::time::interval(Duration::from_secs(60));
                     loop {
                         tick.tick().await;
-                        let mut renewed = record.clone();
-                        renewed.expires_at = Some(state.clock.now() + LISTENER_LEASE);
-                        if let Err(e) =
-                            quittance_server::v1::webhooks::save(&state, renewed, None, false).await
-                        {
-                            tracing::warn!(error = %e.message(), "cannot renew the listener");
+                        let (id, until) = (id.clone(), state.clock.now() + LISTENER_LEASE);
+                        let renewed = state
+                            .db
+                            .write(move |tx| {
+                                Box::pin(async move {
+                                    quittance_store::repo::webhooks::renew_listener(tx, &id, until)
+                                        .await
+                                })
+                            })
+                            .await;
+                        if let Err(e) = renewed {
+                            tracing::warn!(error = %e, "cannot renew the listener");
                         }
                     }
                 })

@@ -1151,3 +1151,53 @@ async fn webhooks_are_validated_and_listed_with_their_face() {
     let (status, _) = send(app.request(Method::GET, "/v1/webhooks", &other)).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn renewing_a_listener_moves_only_its_expiry() {
+    use quittance_store::repo::webhooks as store;
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let mut record = quittance_server::v1::webhooks::new_record(
+        &app.state,
+        &org.creds.organization_id,
+        quittance_domain::webhooks::WebhookApi::Listener,
+        "http://127.0.0.1:9/hook".to_owned(),
+        vec!["payment.approved".to_owned()],
+        &signing::new_endpoint_secret(),
+    );
+    // Stored times keep microseconds.
+    let now = quittance_domain::clock::from_micros(quittance_domain::clock::to_micros(
+        quittance_domain::Clock::now(&app.clock),
+    ))
+    .expect("now");
+    record.expires_at = Some(now);
+    let record = quittance_server::v1::webhooks::insert(
+        &app.state,
+        record,
+        vec![EventType::PaymentApproved],
+    )
+    .await
+    .expect("listener");
+    let (id, org_id, later) = (
+        record.id.clone(),
+        record.organization_id.clone(),
+        now + chrono::Duration::minutes(10),
+    );
+    let after = app
+        .state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                store::disable_webhook(tx, &id, "the receiver answered 410 Gone", now).await?;
+                store::renew_listener(tx, &id, later).await?;
+                store::get_webhook(tx, &org_id, &id).await
+            })
+        })
+        .await
+        .expect("renewed");
+    assert_eq!(after.expires_at, Some(later));
+    assert!(
+        !after.enabled,
+        "renewal must not turn a disabled listener back on"
+    );
+}

@@ -474,6 +474,21 @@ pub async fn delete_webhook(
     found(changed)
 }
 
+/// Keeps a listener endpoint until `expires_at`, touching nothing else about it.
+pub async fn renew_listener(
+    tx: &mut dyn Tx,
+    id: &WebhookId,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE webhooks SET expires_at = $2 WHERE id = $1 AND api = 'listener'",
+            &params![id.as_str(), micros(expires_at)],
+        )
+        .await?;
+    found(changed)
+}
+
 /// Listener endpoints whose `expires_at` has passed (their `listen` stopped without cleaning
 /// up).
 pub async fn expired_listeners(
