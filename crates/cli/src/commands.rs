@@ -420,7 +420,8 @@ pub fn config(common: CommonArgs) -> Result<(), String> {
 
 #[derive(clap::Subcommand)]
 pub enum KeysAction {
-    /// Add a new vault key and re-seal every stored card and bank account number under it.
+    /// Add a new vault key and re-seal every stored secret under it (card and bank account
+    /// numbers, webhook signing secrets and receivers' credentials).
     /// Interrupted, it loses nothing: run it again with --resume to finish without adding
     /// another key. Servers pick the new key up when they meet it; restart them so that new
     /// records are sealed under it too.
@@ -463,14 +464,7 @@ pub async fn keys(action: KeysAction) -> Result<(), String> {
             let config = load(&common, None)?;
             let db = open(&config).await?;
             let vault = open_vault(&config)?;
-            let counts = db
-                .read(|tx| {
-                    Box::pin(async move {
-                        quittance_store::repo::payment_methods::count_by_key(tx).await
-                    })
-                })
-                .await
-                .map_err(|e| e.to_string());
+            let counts = quittance_server::vault::count_by_key(&db).await;
             db.close().await;
             println!("current key: {}", vault.current_key_id());
             for (key, count) in counts? {

@@ -10,8 +10,11 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use quittance_domain::ids::PaymentMethodId;
 use quittance_domain::secret::random_hex;
-use quittance_store::repo::payment_methods::Sealed;
+use quittance_store::repo::payment_methods::{self, Sealed};
+use quittance_store::repo::sealed;
+use quittance_store::{Db, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -240,51 +243,127 @@ pub struct Resealed {
     pub records: u64,
 }
 
-/// Re-seals every stored number not under the current key, a batch per transaction, until
-/// none is left. Safe to interrupt and run again: each record is re-sealed only if it still
-/// holds what was read, and keys are never removed.
-pub async fn reseal_all(
-    vault: &Vault,
-    db: &quittance_store::Db,
-    batch: i64,
-) -> Result<Resealed, String> {
-    use quittance_store::repo::payment_methods;
-    let current = vault.current_key_id();
+/// Where sealed values live: payment methods' numbers (key id in a column of its own) or a
+/// `key_id:ciphertext` column ([`sealed::SEALED_COLUMNS`]).
+#[derive(Debug, Clone, Copy)]
+enum Holder {
+    CardNumbers,
+    Column(sealed::SealedColumn),
+}
+
+impl Holder {
+    async fn stale(
+        self,
+        tx: &mut dyn quittance_store::Tx,
+        current: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, Sealed)>, StoreError> {
+        match self {
+            Holder::CardNumbers => Ok(payment_methods::sealed_under_other_keys(tx, current, limit)
+                .await?
+                .into_iter()
+                .map(|(id, old)| (id.as_str().to_owned(), old))
+                .collect()),
+            Holder::Column(at) => sealed::under_other_keys(tx, at, current, limit)
+                .await?
+                .into_iter()
+                .map(|(id, stored)| match Sealed::from_stored(&stored) {
+                    Some(old) => Ok((id, old)),
+                    None => Err(StoreError::Decode(format!(
+                        "{}.{} of {id} is not key_id:ciphertext",
+                        at.table, at.column
+                    ))),
+                })
+                .collect(),
+        }
+    }
+
+    async fn replace(
+        self,
+        tx: &mut dyn quittance_store::Tx,
+        id: &str,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Holder::CardNumbers => match PaymentMethodId::parse(id) {
+                Some(id) => payment_methods::reseal(tx, &id, old, new).await,
+                None => Ok(false),
+            },
+            Holder::Column(at) => {
+                sealed::reseal(tx, at, id, &old.to_stored(), &new.to_stored()).await
+            }
+        }
+    }
+}
+
+/// Re-seals every stored secret not under the current key (card and bank numbers, webhook
+/// signing secrets, receivers' credentials), a batch per transaction, until none is left.
+/// Safe to interrupt and run again: each value is re-sealed only if it still holds what was
+/// read, and keys are never removed.
+pub async fn reseal_all(vault: &Vault, db: &Db, batch: i64) -> Result<Resealed, String> {
     let mut done = Resealed::default();
+    let holders = std::iter::once(Holder::CardNumbers)
+        .chain(sealed::SEALED_COLUMNS.iter().map(|&at| Holder::Column(at)));
+    for holder in holders {
+        done.records += reseal_holder(vault, db, holder, batch).await?;
+    }
+    Ok(done)
+}
+
+async fn reseal_holder(vault: &Vault, db: &Db, holder: Holder, batch: i64) -> Result<u64, String> {
+    let current = vault.current_key_id();
+    let mut records = 0;
     loop {
         let key = current.clone();
         let stale = db
-            .read(move |tx| {
-                Box::pin(
-                    async move { payment_methods::sealed_under_other_keys(tx, &key, batch).await },
-                )
-            })
+            .read(move |tx| Box::pin(async move { holder.stale(tx, &key, batch).await }))
             .await
             .map_err(|e| e.to_string())?;
         if stale.is_empty() {
-            return Ok(done);
+            return Ok(records);
         }
         let mut fresh = Vec::with_capacity(stale.len());
         for (id, old) in stale {
-            let plain = vault
-                .open(id.as_str(), &old)
-                .map_err(|e| format!("{id}: {e}"))?;
-            fresh.push((id.clone(), old, vault.seal(id.as_str(), &plain)));
+            let plain = vault.open(&id, &old).map_err(|e| format!("{id}: {e}"))?;
+            let new = vault.seal(&id, &plain);
+            fresh.push((id, old, new));
         }
         let changed = db
             .write(move |tx| {
                 Box::pin(async move {
                     let mut changed = 0u64;
                     for (id, old, new) in &fresh {
-                        changed += u64::from(payment_methods::reseal(tx, id, old, new).await?);
+                        changed += u64::from(holder.replace(tx, id, old, new).await?);
                     }
-                    Ok::<_, quittance_store::StoreError>(changed)
+                    Ok::<_, StoreError>(changed)
                 })
             })
             .await
             .map_err(|e| e.to_string())?;
-        done.records += changed;
+        records += changed;
     }
+}
+
+/// How many stored secrets each key seals, for `quittance keys status`.
+pub async fn count_by_key(db: &Db) -> Result<Vec<(String, i64)>, String> {
+    db.read(|tx| {
+        Box::pin(async move {
+            let mut counts = std::collections::BTreeMap::<String, i64>::new();
+            let mut add = |pairs: Vec<(String, i64)>| {
+                for (key, n) in pairs {
+                    *counts.entry(key).or_default() += n;
+                }
+            };
+            add(payment_methods::count_by_key(tx).await?);
+            for &at in sealed::SEALED_COLUMNS {
+                add(sealed::count_by_key(tx, at).await?);
+            }
+            Ok::<_, StoreError>(counts.into_iter().collect())
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ struct ReceiverState {
     script: Mutex<VecDeque<Answer>>,
     otherwise: Mutex<u16>,
     tokens_issued: Mutex<Vec<String>>,
+    /// When set, hooks answer 401 unless they carry `Bearer tok-N` with N at least this.
+    bearer_from: Mutex<Option<usize>>,
 }
 
 /// A local HTTP receiver on 127.0.0.1 that records what it gets and answers as scripted;
@@ -77,6 +79,17 @@ async fn hook(
             json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
         )
         .into_response();
+    }
+    let bearer_from = *state.bearer_from.lock().expect("lock");
+    if let Some(from) = bearer_from {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer tok-"))
+            .and_then(|n| n.parse::<usize>().ok());
+        if token.is_none_or(|n| n < from) {
+            return (AxumStatus::UNAUTHORIZED, "token revoked").into_response();
+        }
     }
     state.received.lock().expect("lock").push(Received {
         method: method.to_string(),
@@ -138,6 +151,12 @@ impl Receiver {
 
     fn tokens_issued(&self) -> Vec<String> {
         self.state.tokens_issued.lock().expect("lock").clone()
+    }
+
+    /// Revokes every token issued so far: hooks then want a newer one.
+    fn revoke_tokens(&self) {
+        let issued = self.state.tokens_issued.lock().expect("lock").len();
+        *self.state.bearer_from.lock().expect("lock") = Some(issued + 1);
     }
 }
 
@@ -728,6 +747,113 @@ async fn receivers_get_the_credentials_their_access_setup_names() {
             "{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_revoked_oauth_token_is_fetched_again_once() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let receiver = Receiver::start().await;
+    let oauth = access_setup(
+        &app,
+        &org,
+        json!({"type": "oauth2_client_credentials",
+        "authentication_key_name": "Ops", "api_name": "Ledger API", "client_id": "cid",
+        "client_secret": "s3cret-oauth", "token_url": format!("{}/token", receiver.url)}),
+    )
+    .await;
+    create_webhook(
+        &app,
+        &org,
+        json!({"url": format!("{}/hook", receiver.url),
+        "event_types": ["payment.refunded"], "access_setup_id": oauth}),
+    )
+    .await;
+    trigger(&app, &org, EventType::PaymentRefunded).await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    // The receiver revokes tok-1: the cached token gets a 401, a fresh one is fetched and
+    // the same attempt goes through with it.
+    receiver.revoke_tokens();
+    trigger(&app, &org, EventType::PaymentRefunded).await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert_eq!(receiver.tokens_issued().len(), 2);
+    let bearers: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("authorization").to_owned())
+        .collect();
+    assert_eq!(bearers, ["Bearer tok-1", "Bearer tok-2"]);
+    // A receiver that refuses even a fresh token fails the attempt (no loop of fetches).
+    receiver.revoke_tokens();
+    *receiver.state.bearer_from.lock().expect("lock") = Some(usize::MAX);
+    trigger(&app, &org, EventType::PaymentRefunded).await;
+    let round = deliver(&app).await;
+    assert_eq!((round.delivered, round.retrying), (0, 1));
+    assert_eq!(receiver.tokens_issued().len(), 3);
+}
+
+#[tokio::test]
+async fn a_vault_key_rotation_reseals_webhook_secrets() {
+    use quittance_server::vault::{count_by_key, reseal_all};
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let receiver = Receiver::start().await;
+    let basic = access_setup(
+        &app,
+        &org,
+        json!({"type": "basic", "authentication_key_name": "Ops",
+        "api_name": "Ledger API", "client_id": "quittance", "client_secret": "s3cret-basic"}),
+    )
+    .await;
+    let webhook = create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.approved"], "access_setup_id": basic}),
+    )
+    .await;
+    let id = webhook["id"].as_str().expect("id");
+    let old = webhook["secret"].as_str().expect("secret").to_owned();
+    let (status, rotated) = app
+        .post(&format!("/v1/webhooks/{id}/rotate_secret"), &org, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new = rotated["secret"].as_str().expect("new secret").to_owned();
+
+    let vault = app.state.vault.clone();
+    assert_eq!(vault.add_key().expect("new key"), "k2");
+    let before = count_by_key(&app.state.db).await.expect("counts");
+    assert_eq!(before, vec![("k1".to_owned(), 3)]);
+    // The access setup's client secret, the signing secret and the previous one.
+    assert_eq!(
+        reseal_all(&vault, &app.state.db, 1)
+            .await
+            .expect("reseal")
+            .records,
+        3
+    );
+    let after = count_by_key(&app.state.db).await.expect("counts");
+    assert_eq!(after, vec![("k2".to_owned(), 3)]);
+
+    let event = trigger(&app, &org, EventType::PaymentApproved).await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    let got = &receiver.received()[0];
+    let timestamp: i64 = got.header("webhook-timestamp").parse().expect("timestamp");
+    assert_eq!(
+        got.header("webhook-signature"),
+        format!(
+            "{} {}",
+            signing::standard_signature(&new, &event, timestamp, &got.body),
+            signing::standard_signature(&old, &event, timestamp, &got.body)
+        )
+    );
+    use base64::Engine as _;
+    assert_eq!(
+        got.header("authorization"),
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("quittance:s3cret-basic")
+        )
+    );
 }
 
 #[tokio::test]

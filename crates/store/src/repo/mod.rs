@@ -13,6 +13,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod plans;
 pub mod sandbox;
+pub mod sealed;
 pub mod webhooks;
 
 use crate::{Param, Row, StoreError};
