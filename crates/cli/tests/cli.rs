@@ -955,3 +955,150 @@ async fn two_workers_share_the_installments_and_a_killed_one_charges_nothing_twi
     let verify = run(quittance(&t, &["ledger", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));
 }
+
+/// A receiver on 127.0.0.1 that answers 200 after a short pause and counts each event id it
+/// gets (the `webhook-id` header).
+async fn counting_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let got = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = got.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                log.lock().expect("lock").push(id.to_owned());
+            }
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, got)
+}
+
+/// Delivery workers killed with SIGKILL mid-run: once a worker is running again every event
+/// reaches the receiver, and every delivery ends delivered. At least once means what was sent
+/// but not yet recorded at a kill is sent again, and nothing more.
+#[tokio::test]
+async fn deliveries_survive_workers_being_killed() {
+    use quittance_domain::events::EventType;
+    use quittance_domain::ids::OrganizationId;
+    let t = TestDatabase::new().await;
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    let org = OrganizationId::parse(created["organization_id"].as_str().expect("org")).expect("id");
+    let (url, got) = counting_receiver().await;
+    let networks = ("QUITTANCE_WEBHOOK_ALLOWED_NETWORKS", r#"["127.0.0.1/32"]"#);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = start_server_with(
+        &t,
+        &listen,
+        Stdio::null(),
+        &[("QUITTANCE_WEBHOOKS", "false"), networks],
+    )
+    .await;
+    let created = reqwest::Client::new()
+        .post(format!("http://{listen}/v1/webhooks"))
+        .header("Authorization", &key)
+        .json(&serde_json::json!({"url": url, "event_types": ["payment.approved"]}))
+        .send()
+        .await
+        .expect("create webhook");
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    drop(server);
+    let events: usize = 400;
+    t.db.write(move |tx| {
+        Box::pin(async move {
+            for n in 0..events {
+                let data = format!(r#"{{"n":{n}}}"#);
+                quittance_store::repo::events::insert_event(
+                    tx,
+                    &org,
+                    EventType::PaymentApproved,
+                    &data,
+                    chrono::Utc::now(),
+                )
+                .await?;
+            }
+            Ok::<_, quittance_store::StoreError>(())
+        })
+    })
+    .await
+    .expect("events");
+
+    let worker = |t: &TestDatabase| {
+        Server(
+            quittance(t, &["worker", "--log-format", "json"])
+                .envs([
+                    networks,
+                    ("QUITTANCE_SCHEDULER", "false"),
+                    ("QUITTANCE_WEBHOOK_CONCURRENCY", "4"),
+                    ("QUITTANCE_WEBHOOK_TIMEOUT_SECONDS", "1"),
+                    ("QUITTANCE_WEBHOOK_LEASE_SECONDS", "3"),
+                    ("QUITTANCE_WEBHOOK_POLL_INTERVAL_MS", "100"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("worker"),
+        )
+    };
+    let received = || got.lock().expect("lock").len();
+    // Two kills, each once the running worker has made progress.
+    let mut kills = 0;
+    for threshold in [150, 300] {
+        let running = worker(&t);
+        for _ in 0..1000 {
+            if received() >= threshold {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(running);
+        kills += 1;
+    }
+    assert_eq!(kills, 2);
+    assert!(
+        received() < events,
+        "the kills must land before the work is done"
+    );
+    let _last = worker(&t);
+    let delivered = |t: &TestDatabase| {
+        let db = t.db.clone();
+        async move {
+            db.read(|tx| {
+                Box::pin(async move {
+                    tx.query_one(
+                        "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)
+                })
+            })
+            .await
+            .expect("count")
+        }
+    };
+    for _ in 0..600 {
+        if delivered(&t).await == events as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered(&t).await, events as i64);
+    let ids = got.lock().expect("lock").clone();
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), events, "every event reached the receiver");
+    // A kill repeats at most what was sent but not yet recorded: the results being gathered
+    // and the ones being recorded, eight waves of 4 each with these settings.
+    let repeats = ids.len() - distinct.len();
+    eprintln!("delivery crash test: {events} events, {kills} kills, {repeats} sent again");
+    assert!(repeats <= kills * 2 * 32, "{repeats} repeats");
+}

@@ -84,7 +84,8 @@ pub struct Config {
     /// in milliseconds. Deliveries queued in the same process start at once.
     pub webhook_poll_interval_ms: u64,
     /// How long a worker holds a delivery it is sending, in seconds; after a crash another
-    /// worker sends it once this has passed. Must exceed `webhook_timeout_seconds`.
+    /// worker sends it once this has passed. Keep it above twice `webhook_timeout_seconds`:
+    /// sends start only while two timeouts of the lease remain (the first wave always goes).
     pub webhook_lease_seconds: u64,
     /// An endpoint whose deliveries have all failed for this long is disabled (5 days).
     pub webhook_disable_after_seconds: u64,

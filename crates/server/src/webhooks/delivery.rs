@@ -31,6 +31,10 @@ use std::time::{Duration, Instant};
 /// Deliveries claimed per transaction.
 const BATCH: i64 = 1024;
 
+/// Results recorded per transaction, in waves of `webhook_concurrency`: what a process killed
+/// mid-claim sent but had not recorded (and so is sent again) is at most two of these.
+const RECORD_WAVES: usize = 8;
+
 /// What one round of delivery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Round {
@@ -74,13 +78,15 @@ pub async fn deliver_due(
 ) -> ApiResult<Round> {
     let lease = seconds(state.config.webhook_lease_seconds);
     let concurrency = state.config.webhook_concurrency.max(1);
+    let timeout = Duration::from_secs(state.config.webhook_timeout_seconds.max(1));
+    let lease_length = Duration::from_secs(state.config.webhook_lease_seconds);
     let mut round = Round::default();
-    // The previous batch is recorded while the next one is claimed and sent.
+    // The previous results are recorded while the next ones are sent.
     let mut recording: Option<tokio::task::JoinHandle<ApiResult<Recorded>>> = None;
     loop {
         let now = state.clock.now();
-        // Each claim has its own name: the log of one batch is recorded while the next is
-        // claimed, and a claim's rows are found again by that name.
+        // Each claim has its own name: its results are recorded while the next claim is sent,
+        // and a claim's rows are found again by that name.
         let owner = uuid::Uuid::now_v7().simple().to_string();
         let (q, o) = (queue.to_owned(), owner.clone());
         let batch = state
@@ -92,15 +98,25 @@ pub async fn deliver_due(
         if batch.is_empty() {
             break;
         }
-        let attempted: Vec<Attempted> = futures_util::stream::iter(batch)
-            .map(|claimed| attempt(state, claimed))
+        // A send started after this could outlast the lease (and be sent again by another
+        // worker): the claim's first wave always goes, the rest only while time allows. What
+        // is left waits, unsent, for its lease to pass.
+        let start_by = Instant::now() + lease_length.saturating_sub(2 * timeout);
+        let mut results = futures_util::stream::iter(batch.into_iter().enumerate())
+            .take_while(|(i, _)| std::future::ready(*i < concurrency || Instant::now() < start_by))
+            .map(|(_, claimed)| attempt(state, claimed))
             .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        if let Some(previous) = recording.take() {
-            merge(&mut round, joined(previous).await?, watch);
+            .chunks(concurrency.saturating_mul(RECORD_WAVES));
+        while let Some(attempted) = results.next().await {
+            if let Some(previous) = recording.take() {
+                merge(&mut round, joined(previous).await?, watch);
+            }
+            recording = Some(tokio::spawn(record(
+                state.clone(),
+                attempted,
+                owner.clone(),
+            )));
         }
-        recording = Some(tokio::spawn(record(state.clone(), attempted, owner)));
     }
     if let Some(previous) = recording {
         merge(&mut round, joined(previous).await?, watch);

@@ -142,9 +142,13 @@ async fn receivers_demanding_a_client_certificate_get_the_access_setups_one() {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
-        .expect("ca");
-    let client = issue(&ca, &["quittance.test"], ExtendedKeyUsagePurpose::ClientAuth);
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key")).expect("ca");
+    let client = issue(
+        &ca,
+        &["quittance.test"],
+        ExtendedKeyUsagePurpose::ClientAuth,
+    );
     let dir = tempfile::tempdir().expect("dir");
     let roots = dir.path().join("receiver-ca.pem");
     std::fs::write(&roots, ca.pem()).expect("write roots");
@@ -167,7 +171,10 @@ async fn receivers_demanding_a_client_certificate_get_the_access_setups_one() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{setup}");
     assert!(!setup.to_string().contains("PRIVATE KEY"), "{setup}");
-    for (path, access) in [("with-certificate", setup["id"].clone()), ("without", json!(null))] {
+    for (path, access) in [
+        ("with-certificate", setup["id"].clone()),
+        ("without", json!(null)),
+    ] {
         let (status, created) = app
             .post(
                 "/v1/webhooks",
@@ -179,9 +186,13 @@ async fn receivers_demanding_a_client_certificate_get_the_access_setups_one() {
         assert_eq!(status, StatusCode::CREATED, "{created}");
     }
 
-    sample::trigger(&app.state, &org.creds.organization_id, EventType::PaymentApproved)
-        .await
-        .expect("event");
+    sample::trigger(
+        &app.state,
+        &org.creds.organization_id,
+        EventType::PaymentApproved,
+    )
+    .await
+    .expect("event");
     let round = delivery::deliver_due(&app.state, "", &mut |_| {})
         .await
         .expect("round");

@@ -1162,6 +1162,38 @@ async fn a_worker_that_stops_mid_delivery_loses_nothing() {
 }
 
 #[tokio::test]
+async fn a_claim_starts_only_the_sends_that_can_finish_inside_its_lease() {
+    // A lease of two timeouts leaves no time past the first wave: one send per claim.
+    let app = crate::helpers::spawn_app_with(quittance_server::config::Config {
+        webhook_concurrency: 1,
+        webhook_timeout_seconds: 1,
+        webhook_lease_seconds: 2,
+        ..crate::helpers::test_config()
+    })
+    .await;
+    let org = app.org("acme").await;
+    let receiver = Receiver::start().await;
+    create_webhook(
+        &app,
+        &org,
+        json!({"url": receiver.url, "event_types": ["payment.approved"]}),
+    )
+    .await;
+    for _ in 0..3 {
+        trigger(&app, &org, EventType::PaymentApproved).await;
+    }
+    // The rest of the claim waits, unsent, for its lease.
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert_eq!(deliver(&app).await.delivered, 0);
+    assert_eq!(receiver.received().len(), 1);
+    app.clock.advance(chrono::Duration::seconds(3));
+    assert_eq!(deliver(&app).await.delivered, 1);
+    app.clock.advance(chrono::Duration::seconds(3));
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert_eq!(receiver.received().len(), 3);
+}
+
+#[tokio::test]
 async fn two_workers_deliver_each_event_once() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
