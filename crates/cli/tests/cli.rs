@@ -1102,3 +1102,85 @@ async fn deliveries_survive_workers_being_killed() {
     eprintln!("delivery crash test: {events} events, {kills} kills, {repeats} sent again");
     assert!(repeats <= kills * 2 * 32, "{repeats} repeats");
 }
+
+/// `webhooks listen` forwards what `webhooks trigger` records in another process, prints it,
+/// and removes its temporary endpoint on Ctrl-C.
+// Several threads: the test blocks reading the listener's output while the receiver answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_listen_forwards_a_triggered_event_and_cleans_up() {
+    use std::io::{BufRead, BufReader};
+    let t = TestDatabase::new().await;
+    create_credentials(&t, "acme");
+    let (url, got) = counting_receiver().await;
+    let mut listener = Server(
+        quittance(
+            &t,
+            &[
+                "webhooks",
+                "listen",
+                "--organization",
+                "acme",
+                "--forward-to",
+                &url,
+                "--events",
+                "payment.approved",
+            ],
+        )
+        .env("QUITTANCE_WEBHOOK_POLL_INTERVAL_MS", "50")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listen"),
+    );
+    // Its output, read on a thread so that each wait for a line is bounded.
+    let (sender, lines) = std::sync::mpsc::channel();
+    let stdout = listener.0.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = || {
+        lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the listener prints a line")
+    };
+    let first = next_line();
+    assert!(first.starts_with("Forwarding acme's events to"), "{first}");
+    let triggered = run(quittance(
+        &t,
+        &[
+            "webhooks",
+            "trigger",
+            "payment.approved",
+            "--organization",
+            "acme",
+        ],
+    ));
+    assert!(triggered.status.success(), "{}", stderr(&triggered));
+    let printed = next_line();
+    assert!(printed.starts_with("payment.approved "), "{printed}");
+    assert!(printed.ends_with("[200]"), "{printed}");
+    assert_eq!(got.lock().expect("lock").len(), 1);
+    // Ctrl-C, sent to the listener this test started, by its id.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &listener.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let status = listener.0.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    let left =
+        t.db.read(|tx| {
+            Box::pin(async move {
+                tx.query_one("SELECT COUNT(*) FROM webhooks WHERE api = 'listener'", &[])
+                    .await?
+                    .i64(0)
+            })
+        })
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+}
