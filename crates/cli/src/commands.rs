@@ -30,6 +30,9 @@ async fn open(config: &Config) -> Result<Db, String> {
     for name in applied {
         tracing::info!(migration = name, "applied migration");
     }
+    quittance_server::isoamp::defaults::seed_missing(&db, chrono::Utc::now())
+        .await
+        .map_err(|e| format!("cannot set up pricing defaults: {e}"))?;
     Ok(db)
 }
 

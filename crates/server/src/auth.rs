@@ -143,6 +143,7 @@ pub async fn issue_credentials(
         .write(move |tx| {
             Box::pin(async move {
                 let org = access::ensure_organization(tx, &name, now).await?;
+                crate::isoamp::defaults::seed(tx, &org, now).await?;
                 access::insert_credential(tx, &org, &stored, now).await?;
                 Ok::<_, StoreError>(org)
             })

@@ -35,6 +35,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_webhooks.sql"),
         include_str!("../migrations/postgres/0005_webhooks.sql"),
     ),
+    (
+        6,
+        "0006_pricing",
+        include_str!("../migrations/sqlite/0006_pricing.sql"),
+        include_str!("../migrations/postgres/0006_pricing.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

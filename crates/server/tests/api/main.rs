@@ -9,6 +9,7 @@ mod events;
 mod helpers;
 mod idempotency;
 mod import;
+mod isoamp_pricing;
 mod mutual_tls;
 mod ops;
 mod payments;

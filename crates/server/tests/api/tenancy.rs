@@ -28,6 +28,12 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("PATCH", "/v1/webhook_access_setups/{id}") => Some(json!({"api_name": "changed"})),
         ("PATCH", "/v1/webhooks/{id}") => Some(json!({"enabled": true})),
         ("PATCH", "/api/webhooks/{id}") => Some(json!({"url": "http://127.0.0.1:9/x"})),
+        ("PATCH", "/api/users/{id}") => Some(json!({"name": "changed"})),
+        ("PATCH", "/api/v1/prospects/{id}") => Some(json!({"contact_name": "changed"})),
+        ("PATCH", "/api/merchant_types/{id}" | "/api/programs/{id}") => {
+            Some(json!({"name": "changed"}))
+        }
+        ("PATCH", "/api/proposal_handoff_links/{id}") => Some(json!({"label": "changed"})),
         ("POST", "/v1/webhooks/{id}/rotate_secret" | "/v1/webhook_deliveries/{id}/retry") => {
             Some(json!({}))
         }
@@ -63,9 +69,22 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         "delivery"
     } else if path.starts_with("/api/webhooks/") {
         return (owned["iso_webhook"].to_string(), "999999999".to_owned());
-    } else if path.starts_with("/api/events/") {
+    } else if let Some(kind) = [
+        ("/api/events/", "iso_event"),
+        ("/api/users/", "iso_user"),
+        ("/api/v1/prospects/", "iso_prospect"),
+        ("/api/v1/prospect/", "iso_prospect"),
+        ("/api/prospect_stages/", "iso_stage"),
+        ("/api/merchant_types/", "iso_merchant_type"),
+        ("/api/programs/", "iso_program"),
+        ("/api/v1/proposals/", "iso_proposal"),
+        ("/api/proposal_handoff_links/", "iso_handoff_link"),
+    ]
+    .iter()
+    .find_map(|(prefix, kind)| path.starts_with(prefix).then_some(*kind))
+    {
         return (
-            owned["iso_event"].as_str().expect("uuid").to_owned(),
+            owned[kind].as_str().expect("uuid").to_owned(),
             "00000000-0000-0000-0000-000000000000".to_owned(),
         );
     } else {
@@ -141,6 +160,7 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
     let (_, deliveries) = app
         .get(&format!("/v1/webhooks/{webhook_id}/deliveries"), owner)
         .await;
+    let pricing = crate::isoamp_pricing::owned_pricing(app, owner).await;
     json!({
         "client": clients["data"][0]["id"],
         "account": imported["account"]["id"],
@@ -155,6 +175,13 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         "webhook": webhook["id"],
         "delivery": deliveries["data"][0]["id"],
         "iso_webhook": iso_webhook["id"],
+        "iso_user": pricing["user"],
+        "iso_prospect": pricing["prospect"],
+        "iso_stage": pricing["stage"],
+        "iso_merchant_type": pricing["merchant_type"],
+        "iso_program": pricing["program"],
+        "iso_proposal": pricing["proposal"],
+        "iso_handoff_link": pricing["handoff_link"],
     })
 }
 

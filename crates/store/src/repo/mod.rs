@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod payment_methods;
 pub mod payments;
 pub mod plans;
+pub mod pricing;
 pub mod sandbox;
 pub mod sealed;
 pub mod webhooks;

@@ -1,0 +1,132 @@
+//! `POST /api/estimate_statement_summary`: pass-through costs, Schedule A and margin from a
+//! statement's summary (see docs/pricing.md for the model and its sources). Combined activity
+//! types (`vmd`, `vs`, `mc`, `ds`) are split with the organization's default merchant type.
+
+use super::documents::Kind;
+use super::merchant_types::StoredMerchantType;
+use super::proposals::{cost_model, count, decimal};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::AppJson;
+use crate::state::AppState;
+use crate::wire::AmountText;
+use axum::Json;
+use axum::extract::State;
+use quittance_pricing::{Activity, ActivityType, margin, plain_text};
+use quittance_store::repo::pricing as store;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MerchantActivity {
+    /// vmd, vs, vs_credit, vs_check, mc, mc_credit, mc_check, ds, ds_credit, ds_check, amex
+    /// or pin_debit.
+    #[serde(rename = "type")]
+    pub activity_type: Option<String>,
+    /// Dollars (a numeric string or a number).
+    #[schema(value_type = Option<String>)]
+    pub volume: Option<AmountText>,
+    #[schema(value_type = Option<i64>)]
+    pub transactions: Option<AmountText>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EstimateRequest {
+    pub merchant_activity: Option<Vec<MerchantActivity>>,
+    #[schema(value_type = Option<String>)]
+    pub total_current_fees: Option<AmountText>,
+}
+
+/// Numeric strings, or null where there is no such activity.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EstimateResponse {
+    pub vmd_interchange: Option<String>,
+    pub vmd_card_brand_fees: Option<String>,
+    pub amex_opt_blue: Option<String>,
+    pub pin_debit_network_fees: Option<String>,
+    pub schedule_a_cost: Option<String>,
+    pub margin: Option<String>,
+}
+
+/// Estimate fees from a statement summary.
+#[utoipa::path(post, path = "/api/estimate_statement_summary", tag = "iso-amp",
+    request_body = EstimateRequest,
+    responses((status = 200, body = EstimateResponse), (status = 422, body = ErrorBody)))]
+pub async fn estimate(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(req): AppJson<EstimateRequest>,
+) -> ApiResult<Json<EstimateResponse>> {
+    let lines = req.merchant_activity.ok_or_else(|| {
+        ApiError::unprocessable("merchantActivity", "merchantActivity is required")
+    })?;
+    let current = req
+        .total_current_fees
+        .as_ref()
+        .ok_or_else(|| ApiError::unprocessable("totalCurrentFees", "totalCurrentFees is required"))
+        .and_then(|t| decimal("totalCurrentFees", t))?;
+    let mut parsed = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let at = |field: &str| format!("merchantActivity[{i}].{field}");
+        let kind = line
+            .activity_type
+            .as_deref()
+            .ok_or_else(|| ApiError::unprocessable(at("type"), "type is required"))?;
+        let kind = ActivityType::parse(kind).ok_or_else(|| {
+            ApiError::unprocessable(
+                at("type"),
+                format!("unknown type {kind:?}; one of {}", ActivityType::choices()),
+            )
+        })?;
+        let volume = line
+            .volume
+            .as_ref()
+            .ok_or_else(|| ApiError::unprocessable(at("volume"), "volume is required"))
+            .and_then(|v| decimal(&at("volume"), v))?;
+        let transactions = line
+            .transactions
+            .as_ref()
+            .ok_or_else(|| ApiError::unprocessable(at("transactions"), "transactions is required"))
+            .and_then(|v| count(&at("transactions"), v))?;
+        parsed.push((kind, volume, transactions));
+    }
+    let mix = default_merchant_type(&state, caller.organization())
+        .await?
+        .mix()?;
+    let activity = Activity::from_lines(&parsed, &mix)
+        .map_err(|e| ApiError::unprocessable("merchantActivity", e.to_string()))?;
+    let costs = cost_model()?
+        .estimate(&activity)
+        .map_err(|e| ApiError::unprocessable("merchantActivity", e.to_string()))?;
+    let vmd_active = activity.is_active(quittance_pricing::Scope::Vmd);
+    let vmd = |value| vmd_active.then(|| plain_text(value));
+    Ok(Json(EstimateResponse {
+        vmd_interchange: vmd(costs.vmd_interchange),
+        vmd_card_brand_fees: vmd(costs.vmd_card_brand_fees),
+        amex_opt_blue: costs.amex_optblue.map(plain_text),
+        pin_debit_network_fees: costs.pin_debit_network_fees.map(plain_text),
+        schedule_a_cost: Some(plain_text(costs.schedule_a_cost)),
+        margin: margin(current, &costs, activity.total_volume()).map(plain_text),
+    }))
+}
+
+/// The organization's default merchant type.
+async fn default_merchant_type(
+    state: &AppState,
+    org: &quittance_domain::ids::OrganizationId,
+) -> ApiResult<StoredMerchantType> {
+    let org = org.clone();
+    let all = state
+        .db
+        .read(move |tx| {
+            Box::pin(
+                async move { store::list(tx, &org, StoredMerchantType::KIND, None, 1000).await },
+            )
+        })
+        .await?;
+    all.iter()
+        .filter_map(|d| serde_json::from_str::<StoredMerchantType>(&d.body).ok())
+        .find(|t| t.default)
+        .ok_or_else(|| ApiError::internal("the organization has no default merchant type"))
+}
