@@ -144,6 +144,22 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
+/// The first document of kind `T` that `pick` accepts, scanning the organization's
+/// documents of that kind (used for the few defaults: merchant types and programs).
+pub async fn find_in<T: Kind>(
+    tx: &mut dyn Tx,
+    org: &OrganizationId,
+    pick: impl Fn(&T) -> bool + Send,
+) -> Result<Option<Stored<T>>, StoreError> {
+    for doc in store::list(tx, org, T::KIND, None, 10_000).await? {
+        let stored = decode::<T>(doc)?;
+        if pick(&stored.body) {
+            return Ok(Some(stored));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads a document in a transaction already open; `NotFound` for a malformed id too.
 pub async fn get_in<T: Kind>(
     tx: &mut dyn Tx,
@@ -255,7 +271,33 @@ pub struct Page {
     pub limit: i64,
 }
 
+/// The `limit` and `start_after_id` query parameters of most lists.
+#[derive(Debug, serde::Deserialize)]
+pub struct ListQuery {
+    limit: Option<String>,
+    start_after_id: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> ApiResult<Page> {
+        Page::parse(
+            self.limit.as_deref(),
+            self.start_after_id.as_deref(),
+            "start_after_id",
+        )
+    }
+}
+
 impl Page {
+    /// The first `limit` documents.
+    pub fn first(limit: i64) -> Page {
+        Page {
+            after: None,
+            after_param: "start_after_id",
+            limit,
+        }
+    }
+
     pub fn parse(
         limit: Option<&str>,
         after: Option<&str>,

@@ -2,7 +2,7 @@
 //! statement's summary (see docs/pricing.md for the model and its sources). Combined activity
 //! types (`vmd`, `vs`, `mc`, `ds`) are split with the organization's default merchant type.
 
-use super::documents::Kind;
+use super::documents::find_in;
 use super::merchant_types::StoredMerchantType;
 use super::proposals::{cost_model, count, decimal};
 use crate::auth::Caller;
@@ -13,7 +13,6 @@ use crate::wire::AmountText;
 use axum::Json;
 use axum::extract::State;
 use quittance_pricing::{Activity, ActivityType, margin, plain_text};
-use quittance_store::repo::pricing as store;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -117,16 +116,12 @@ async fn default_merchant_type(
     org: &quittance_domain::ids::OrganizationId,
 ) -> ApiResult<StoredMerchantType> {
     let org = org.clone();
-    let all = state
+    state
         .db
         .read(move |tx| {
-            Box::pin(
-                async move { store::list(tx, &org, StoredMerchantType::KIND, None, 1000).await },
-            )
+            Box::pin(async move { find_in::<StoredMerchantType>(tx, &org, |t| t.default).await })
         })
-        .await?;
-    all.iter()
-        .filter_map(|d| serde_json::from_str::<StoredMerchantType>(&d.body).ok())
-        .find(|t| t.default)
+        .await?
+        .map(|found| found.body)
         .ok_or_else(|| ApiError::internal("the organization has no default merchant type"))
 }

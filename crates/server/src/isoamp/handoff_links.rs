@@ -88,12 +88,6 @@ pub struct HandoffLinkBody {
     pub merchant_view: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    start_after_id: Option<String>,
-}
-
 /// An http(s) URL once `{proposal_id}` is filled in.
 fn url_template(value: String) -> ApiResult<String> {
     let value = docs::checked("url_template", value, 2000)?;
@@ -117,13 +111,9 @@ fn url_template(value: String) -> ApiResult<String> {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<docs::ListQuery>,
 ) -> ApiResult<Json<HandoffLinkList>> {
-    let page = Page::parse(
-        q.limit.as_deref(),
-        q.start_after_id.as_deref(),
-        "start_after_id",
-    )?;
+    let page = q.page()?;
     let found = docs::list::<StoredHandoffLink>(&state, caller.organization(), page).await?;
     Ok(Json(HandoffLinkList {
         object: "list",
@@ -215,11 +205,7 @@ pub async fn for_proposal(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RenderedLinkList>> {
     let proposal = docs::load::<StoredProposal>(&state, caller.organization(), &id).await?;
-    let page = Page {
-        after: None,
-        after_param: "start_after_id",
-        limit: 100,
-    };
+    let page = Page::first(100);
     let links = docs::list::<StoredHandoffLink>(&state, caller.organization(), page).await?;
     Ok(Json(RenderedLinkList {
         object: "list",

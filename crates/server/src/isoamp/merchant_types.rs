@@ -3,7 +3,7 @@
 //! with a default merchant type whose mix reproduces the seed's simple proposal; it can be
 //! changed but not deleted.
 
-use super::documents::{self as docs, Kind, Page, Stored};
+use super::documents::{self as docs, Kind, Stored};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppQuery};
@@ -143,12 +143,6 @@ pub struct MerchantTypeBody {
     pub card_mix: Option<Vec<CardShare>>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    start_after_id: Option<String>,
-}
-
 /// All merchant types, oldest first.
 #[utoipa::path(get, path = "/api/merchant_types", tag = "iso-amp",
     params(
@@ -159,13 +153,9 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<docs::ListQuery>,
 ) -> ApiResult<Json<MerchantTypeList>> {
-    let page = Page::parse(
-        q.limit.as_deref(),
-        q.start_after_id.as_deref(),
-        "start_after_id",
-    )?;
+    let page = q.page()?;
     let found = docs::list::<StoredMerchantType>(&state, caller.organization(), page).await?;
     Ok(Json(MerchantTypeList {
         object: "list",

@@ -4,7 +4,7 @@
 //! program's features. A new organization starts with a default program holding the seed's
 //! nineteen fee lines; it can be changed but not deleted.
 
-use super::documents::{self as docs, Kind, Page, Stored};
+use super::documents::{self as docs, Kind, Stored};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppQuery};
@@ -187,12 +187,6 @@ fn features(bodies: Vec<FeatureBody>) -> ApiResult<Vec<Feature>> {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    start_after_id: Option<String>,
-}
-
 /// All programs, oldest first.
 #[utoipa::path(get, path = "/api/programs", tag = "iso-amp",
     params(
@@ -203,13 +197,9 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<docs::ListQuery>,
 ) -> ApiResult<Json<ProgramList>> {
-    let page = Page::parse(
-        q.limit.as_deref(),
-        q.start_after_id.as_deref(),
-        "start_after_id",
-    )?;
+    let page = q.page()?;
     let found = docs::list::<StoredProgram>(&state, caller.organization(), page).await?;
     Ok(Json(ProgramList {
         object: "list",

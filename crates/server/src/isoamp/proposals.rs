@@ -5,7 +5,7 @@
 //! split the fee lines need is kept with the proposal, though `merchant_activity` shows only
 //! brands, as the seed's does. Fee lines are listed in the program's order.
 
-use super::documents::{self as docs, Kind, Page, Stored, get_in};
+use super::documents::{self as docs, Kind, Stored, find_in, get_in};
 use super::merchant_types::StoredMerchantType;
 use super::programs::{Feature, StoredProgram};
 use super::prospects::StoredProspect;
@@ -22,7 +22,6 @@ use quittance_pricing::{
     items_from_avg_ticket, parse_decimal, price,
 };
 use quittance_store::StoreError;
-use quittance_store::repo::pricing as store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -160,12 +159,6 @@ pub struct SimpleProposalBody {
     pub total_fees: Option<AmountText>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    start_after_id: Option<String>,
-}
-
 /// A non-negative decimal from a body field, 422 naming it.
 pub fn decimal(field: &str, text: &AmountText) -> ApiResult<Decimal> {
     let value =
@@ -202,13 +195,9 @@ pub fn count(field: &str, text: &AmountText) -> ApiResult<u64> {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<docs::ListQuery>,
 ) -> ApiResult<Json<ProposalList>> {
-    let page = Page::parse(
-        q.limit.as_deref(),
-        q.start_after_id.as_deref(),
-        "start_after_id",
-    )?;
+    let page = q.page()?;
     let found = docs::list::<StoredProposal>(&state, caller.organization(), page).await?;
     Ok(Json(ProposalList {
         object: "list",
@@ -254,38 +243,11 @@ async fn inputs(
                     Some(id) => get_in::<StoredProgram>(tx, &org, id).await.ok(),
                     None => None,
                 };
-                // The defaults are few documents: scan them.
-                let all_types = store::list(tx, &org, StoredMerchantType::KIND, None, 1000).await?;
-                let all_programs = store::list(tx, &org, StoredProgram::KIND, None, 1000).await?;
                 if merchant_type.is_none() {
-                    merchant_type = all_types
-                        .into_iter()
-                        .filter_map(|d| {
-                            serde_json::from_str::<StoredMerchantType>(&d.body)
-                                .ok()
-                                .map(|b| (d.id, b))
-                        })
-                        .find(|(_, b)| b.default)
-                        .map(|(id, body)| Stored {
-                            id,
-                            body,
-                            created_at: prospect.created_at,
-                        });
+                    merchant_type = find_in::<StoredMerchantType>(tx, &org, |t| t.default).await?;
                 }
                 if program.is_none() {
-                    program = all_programs
-                        .into_iter()
-                        .filter_map(|d| {
-                            serde_json::from_str::<StoredProgram>(&d.body)
-                                .ok()
-                                .map(|b| (d, b))
-                        })
-                        .find(|(_, b)| b.default)
-                        .map(|(d, body)| Stored {
-                            id: d.id,
-                            body,
-                            created_at: d.created_at,
-                        });
+                    program = find_in::<StoredProgram>(tx, &org, |p| p.default).await?;
                 }
                 Ok::<_, StoreError>(Some((merchant_type, program)))
             })

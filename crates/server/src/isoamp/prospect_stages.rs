@@ -55,11 +55,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ProspectStageList>> {
-    let page = docs::Page {
-        after: None,
-        after_param: "start_after_id",
-        limit: 100,
-    };
+    let page = docs::Page::first(100);
     let found = docs::list::<StoredStage>(&state, caller.organization(), page).await?;
     Ok(Json(ProspectStageList {
         object: "list",

@@ -4,7 +4,7 @@
 //! the field. The seed also shows `GET /api/v1/prospect/{id}` and `POST /api/v1/users` (for
 //! creating a prospect): both are served as well.
 
-use super::documents::{self as docs, Kind, Page, Stored, get_in};
+use super::documents::{self as docs, Kind, Stored, get_in};
 use super::merchant_types::StoredMerchantType;
 use super::prospect_stages::StoredStage;
 use super::users::StoredUser;
@@ -109,12 +109,6 @@ pub struct ProspectBody {
     pub prospect_stage_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    start_after_id: Option<String>,
-}
-
 const MAX_TEXT: usize = 300;
 
 /// An optional text field as sent: absent keeps `current`, null clears it.
@@ -207,13 +201,9 @@ async fn check_references(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    AppQuery(q): AppQuery<ListQuery>,
+    AppQuery(q): AppQuery<docs::ListQuery>,
 ) -> ApiResult<Json<ProspectList>> {
-    let page = Page::parse(
-        q.limit.as_deref(),
-        q.start_after_id.as_deref(),
-        "start_after_id",
-    )?;
+    let page = q.page()?;
     let found = docs::list::<StoredProspect>(&state, caller.organization(), page).await?;
     Ok(Json(ProspectList {
         object: "list",
