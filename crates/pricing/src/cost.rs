@@ -1,6 +1,7 @@
 //! The cost model behind `POST /api/estimate_statement_summary` and pass-through fee lines.
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use std::sync::Arc;
 
 use crate::activity::Activity;
 use crate::fees::{CostKind, PricingError, round_cents};
@@ -64,9 +65,10 @@ impl CostEstimate {
 
 /// Interchange, card-brand fees and Schedule A, from which costs are estimated.
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Cloning is cheap (the tables are shared), so a model per organization costs nothing.
 pub struct CostModel {
-    interchange: RateTable,
-    brand_fees: RateTable,
+    interchange: Arc<RateTable>,
+    brand_fees: Arc<RateTable>,
     schedule_a: ScheduleA,
 }
 
@@ -83,8 +85,8 @@ impl CostModel {
         interchange.require_exactly_one(Leaf::ALL)?;
         brand_fees.require_some(VMD)?;
         Ok(CostModel {
-            interchange,
-            brand_fees,
+            interchange: Arc::new(interchange),
+            brand_fees: Arc::new(brand_fees),
             schedule_a,
         })
     }

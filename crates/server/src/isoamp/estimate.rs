@@ -4,7 +4,8 @@
 
 use super::documents::find_in;
 use super::merchant_types::StoredMerchantType;
-use super::proposals::{cost_model, count, decimal};
+use super::pricing_settings::{cost_model, schedule_a_in};
+use super::proposals::{count, decimal};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AppJson;
@@ -12,7 +13,8 @@ use crate::state::AppState;
 use crate::wire::AmountText;
 use axum::Json;
 use axum::extract::State;
-use quittance_pricing::{Activity, ActivityType, margin, plain_text};
+use quittance_pricing::{Activity, ActivityType, ScheduleA, margin, plain_text};
+use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -90,12 +92,11 @@ pub async fn estimate(
             .and_then(|v| count(&at("transactions"), v))?;
         parsed.push((kind, volume, transactions));
     }
-    let mix = default_merchant_type(&state, caller.organization())
-        .await?
-        .mix()?;
+    let (merchant_type, schedule_a) = estimate_inputs(&state, caller.organization()).await?;
+    let mix = merchant_type.mix()?;
     let activity = Activity::from_lines(&parsed, &mix)
         .map_err(|e| ApiError::unprocessable("merchantActivity", e.to_string()))?;
-    let costs = cost_model()?
+    let costs = cost_model(schedule_a)?
         .estimate(&activity)
         .map_err(|e| ApiError::unprocessable("merchantActivity", e.to_string()))?;
     let vmd_active = activity.is_active(quittance_pricing::Scope::Vmd);
@@ -110,18 +111,22 @@ pub async fn estimate(
     }))
 }
 
-/// The organization's default merchant type.
-async fn default_merchant_type(
+/// The organization's default merchant type and its Schedule A.
+async fn estimate_inputs(
     state: &AppState,
     org: &quittance_domain::ids::OrganizationId,
-) -> ApiResult<StoredMerchantType> {
+) -> ApiResult<(StoredMerchantType, ScheduleA)> {
     let org = org.clone();
-    state
+    let (merchant_type, schedule_a) = state
         .db
         .read(move |tx| {
-            Box::pin(async move { find_in::<StoredMerchantType>(tx, &org, |t| t.default).await })
+            Box::pin(async move {
+                let merchant_type = find_in::<StoredMerchantType>(tx, &org, |t| t.default).await?;
+                Ok::<_, StoreError>((merchant_type, schedule_a_in(tx, &org).await?))
+            })
         })
-        .await?
-        .map(|found| found.body)
-        .ok_or_else(|| ApiError::internal("the organization has no default merchant type"))
+        .await?;
+    let merchant_type = merchant_type
+        .ok_or_else(|| ApiError::internal("the organization has no default merchant type"))?;
+    Ok((merchant_type.body, schedule_a))
 }

@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod events;
 pub mod handoff_links;
 pub mod merchant_types;
+pub mod pricing_settings;
 pub mod programs;
 pub mod proposals;
 pub mod prospect_stages;
@@ -63,4 +64,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(handoff_links::for_proposal))
         .routes(routes!(estimate::estimate))
+        .routes(routes!(
+            pricing_settings::retrieve,
+            pricing_settings::update
+        ))
 }

@@ -7,6 +7,7 @@
 
 use super::documents::{self as docs, Kind, Stored, find_in, get_in};
 use super::merchant_types::StoredMerchantType;
+use super::pricing_settings::{cost_model, schedule_a_in};
 use super::programs::{Feature, StoredProgram};
 use super::prospects::StoredProspect;
 use crate::auth::Caller;
@@ -24,16 +25,6 @@ use quittance_pricing::{
 use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::OnceLock;
-
-/// The shipped cost model, read once.
-pub fn cost_model() -> ApiResult<&'static CostModel> {
-    static MODEL: OnceLock<Result<CostModel, String>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| CostModel::shipped().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| ApiError::internal(format!("the shipped rate tables: {e}")))
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActivityRow {
@@ -224,7 +215,7 @@ async fn inputs(
     org: &OrganizationId,
     prospect_id: String,
     preferred: Option<String>,
-) -> ApiResult<(StoredMerchantType, Stored<StoredProgram>)> {
+) -> ApiResult<(StoredMerchantType, Stored<StoredProgram>, CostModel)> {
     let org = org.clone();
     let found = state
         .db
@@ -249,7 +240,8 @@ async fn inputs(
                 if program.is_none() {
                     program = find_in::<StoredProgram>(tx, &org, |p| p.default).await?;
                 }
-                Ok::<_, StoreError>(Some((merchant_type, program)))
+                let schedule_a = schedule_a_in(tx, &org).await?;
+                Ok::<_, StoreError>(Some((merchant_type, program, schedule_a)))
             })
         })
         .await?;
@@ -258,7 +250,9 @@ async fn inputs(
             "prospect_id",
             "prospect_id names no prospect of this organization",
         )),
-        Some((Some(merchant_type), Some(program))) => Ok((merchant_type.body, program)),
+        Some((Some(merchant_type), Some(program), schedule_a)) => {
+            Ok((merchant_type.body, program, cost_model(schedule_a)?))
+        }
         Some(_) => Err(ApiError::internal(
             "the organization has no default merchant type or program",
         )),
@@ -307,7 +301,7 @@ pub async fn create_simple(
         .preferred_program_id
         .as_deref()
         .and_then(docs::canonical_id);
-    let (merchant_type, program) = inputs(
+    let (merchant_type, program, costs) = inputs(
         &state,
         caller.organization(),
         prospect_id.clone(),
@@ -319,7 +313,7 @@ pub async fn create_simple(
         &merchant_type.mix()?,
     )
     .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
-    let body = priced_proposal(prospect_id, &program, &activity, total_fees)?;
+    let body = priced_proposal(prospect_id, &program, &activity, &costs, total_fees)?;
     let created = docs::create(&state, caller.organization(), body).await?;
     Ok(Json(created.into()))
 }
@@ -329,9 +323,10 @@ pub fn priced_proposal(
     prospect_id: String,
     program: &Stored<StoredProgram>,
     activity: &Activity,
+    costs: &CostModel,
     total_fees: Option<String>,
 ) -> ApiResult<StoredProposal> {
-    let costs = cost_model()?
+    let costs = costs
         .estimate(activity)
         .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
     let priced = price(&program.body.lines()?, activity, &costs)

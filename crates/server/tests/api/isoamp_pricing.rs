@@ -638,6 +638,90 @@ async fn the_estimate_example_answers_the_seeds_shape() {
     }
 }
 
+/// The seed's estimate example: `scheduleACost` alone.
+async fn schedule_a_cost(app: &TestApp, org: &Org) -> Value {
+    let body = r#"{ "merchantActivity": [ {"type": "vs", "volume": 8000, "transactions": 100}, {"type": "mc", "volume": 2000, "transactions": 30} ], "totalCurrentFees": 320 }"#;
+    json_of(
+        app,
+        org,
+        Method::POST,
+        "/api/estimate_statement_summary",
+        Some(body),
+    )
+    .await["scheduleACost"]
+        .clone()
+}
+
+#[tokio::test]
+async fn schedule_a_is_the_organizations_own() {
+    let app = spawn_app().await;
+    let (org, other) = (app.org("acme").await, app.org("globex").await);
+    let settings = json_of(&app, &org, Method::GET, "/api/pricing_settings", None).await;
+    assert_eq!(
+        settings,
+        json!({"object": "pricing_settings", "scheduleA": {"rate": "0.0012", "perItem": "0.02"}})
+    );
+
+    // 0.15% of 10,000 plus $0.05 on 130 items: 15 + 6.5.
+    let body = r#"{"scheduleA": {"rate": "0.0015", "perItem": 0.05}}"#;
+    let changed = json_of(
+        &app,
+        &org,
+        Method::PATCH,
+        "/api/pricing_settings",
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        changed["scheduleA"],
+        json!({"rate": "0.0015", "perItem": "0.05"})
+    );
+    assert_eq!(schedule_a_cost(&app, &org).await, "21.5");
+    assert_eq!(schedule_a_cost(&app, &other).await, "14.6");
+
+    // A part left out keeps its value.
+    let body = r#"{"scheduleA": {"perItem": "0.03"}}"#;
+    let changed = json_of(
+        &app,
+        &org,
+        Method::PATCH,
+        "/api/pricing_settings",
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        changed["scheduleA"],
+        json!({"rate": "0.0015", "perItem": "0.03"})
+    );
+    let read = json_of(&app, &org, Method::GET, "/api/pricing_settings", None).await;
+    assert_eq!(read, changed);
+    assert_eq!(schedule_a_cost(&app, &org).await, "18.9");
+
+    for (bad, field) in [
+        (r#"{"scheduleA": {"rate": "1"}}"#, "scheduleA.rate"),
+        (r#"{"scheduleA": {"rate": "-0.001"}}"#, "scheduleA.rate"),
+        (
+            r#"{"scheduleA": {"perItem": "100.01"}}"#,
+            "scheduleA.perItem",
+        ),
+        (r#"{"scheduleA": {"perItem": "two"}}"#, "scheduleA.perItem"),
+    ] {
+        let (status, text) = curl(
+            &app,
+            &org,
+            Method::PATCH,
+            "/api/pricing_settings",
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {text}");
+        let error: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(error["param"], field, "{bad}");
+    }
+    // Refused changes left the figures as they were.
+    assert_eq!(schedule_a_cost(&app, &org).await, "18.9");
+}
+
 #[tokio::test]
 async fn handoff_links_render_for_a_proposal() {
     let app = spawn_app().await;

@@ -160,6 +160,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served() {
         ("/api/proposal_handoff_links/{id}", "patch"),
         ("/api/proposal_handoff_links/{id}", "delete"),
         ("/api/estimate_statement_summary", "post"),
+        ("/api/pricing_settings", "get"),
+        ("/api/pricing_settings", "patch"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
