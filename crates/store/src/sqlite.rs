@@ -67,6 +67,15 @@ fn open_connection(
         .map_err(backend_error)?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))
         .map_err(backend_error)?;
+    // Plans never depend on bound values. Without this, a statement whose plan could use a
+    // parameter (a `LIMIT ?`, a `LIKE ?`) is marked to re-prepare when its bindings change, and
+    // rusqlite clears bindings each time a cached statement goes back to its cache: every
+    // run of such a statement was parsed and planned afresh.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(backend_error)?;
     // Every script's statements stay prepared (rusqlite keeps 16 by default; the writer alone
     // serves every kind of write).
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -443,5 +452,43 @@ impl Tx for SqliteTx<'_> {
 
     fn signal_outbox(&mut self) {
         self.signal = true;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_keep_plans_stable_across_bindings() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_connection(
+            &dir.path().join("q.db"),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            1024,
+        )
+        .unwrap();
+        assert!(
+            conn.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+                .unwrap()
+        );
+        // A LIMIT parameter used to mark the statement for re-preparing on every new binding;
+        // with stable plans the cached statement runs again as prepared.
+        conn.execute_batch(
+            "CREATE TABLE t (a INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);",
+        )
+        .unwrap();
+        for limit in [1i64, 2, 3] {
+            let mut stmt = conn
+                .prepare_cached("SELECT a FROM t ORDER BY a LIMIT ?1")
+                .unwrap();
+            let rows: Vec<i64> = stmt
+                .query_map([limit], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(rows.len() as i64, limit);
+        }
     }
 }
