@@ -9,6 +9,9 @@
 //!   card-brand fee tables, Schedule A, and the statement-summary estimate.
 //! - [`fee_text`], [`activity_text`], [`plain_text`], [`parse_decimal`]: decimal text as the
 //!   ISO Amp face prints and reads it.
+//! - [`statements`]: card-processing statements read from their text lines
+//!   ([`read_statement`]), reconciled with their printed totals, and added up
+//!   ([`StatementSummary`]).
 //!
 //! Every amount is a `rust_decimal::Decimal`; nothing here uses floating point. See
 //! docs/pricing.md.
@@ -18,6 +21,7 @@ mod cost;
 mod fees;
 mod leaf;
 mod mix;
+pub mod statements;
 mod tables;
 mod text;
 
@@ -29,6 +33,9 @@ pub use fees::{
 };
 pub use leaf::{ActivityType, LEAF_COUNT, Leaf, Scope};
 pub use mix::{MAX_SHARE_DECIMALS, Mix, MixError, ShareKind, items_from_avg_ticket};
+pub use statements::{
+    Statement, StatementError, StatementSummary, TextLine, TextSpan, read_statement,
+};
 pub use tables::{EffectiveDate, HEADER, RateRow, RateTable, TableError, TableErrorKind};
 pub use text::{
     DecimalError, MAX_FRACTION_DIGITS, activity_text, fee_text, parse_decimal, plain_text,
