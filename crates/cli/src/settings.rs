@@ -71,6 +71,10 @@ const ENV_OPTIONS: &[&str] = &[
     "webhook_disable_after_seconds",
     "webhook_allowed_networks",
     "webhook_root_certificates",
+    "statements",
+    "max_statement_bytes",
+    "max_statement_pages",
+    "statement_read_seconds",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

@@ -94,6 +94,14 @@ pub struct Config {
     pub webhook_allowed_networks: Vec<String>,
     /// A PEM file of extra certificate authorities trusted for HTTPS receivers (a private CA).
     pub webhook_root_certificates: Option<PathBuf>,
+    /// Run the statement-analysis worker inside `serve` (`quittance worker` runs it too).
+    pub statements: bool,
+    /// Largest statement file accepted, in bytes (413 beyond; 20 MiB).
+    pub max_statement_bytes: u64,
+    /// Most pages read from one statement file.
+    pub max_statement_pages: u32,
+    /// How long reading one statement file may take, in seconds, before it is rejected.
+    pub statement_read_seconds: u64,
 }
 
 impl Default for Config {
@@ -130,6 +138,10 @@ impl Default for Config {
             webhook_disable_after_seconds: 5 * 24 * 60 * 60,
             webhook_allowed_networks: Vec::new(),
             webhook_root_certificates: None,
+            statements: true,
+            max_statement_bytes: 20 * 1024 * 1024,
+            max_statement_pages: 100,
+            statement_read_seconds: 20,
         }
     }
 }
@@ -178,6 +190,10 @@ impl std::fmt::Debug for Config {
             )
             .field("webhook_allowed_networks", &self.webhook_allowed_networks)
             .field("webhook_root_certificates", &self.webhook_root_certificates)
+            .field("statements", &self.statements)
+            .field("max_statement_bytes", &self.max_statement_bytes)
+            .field("max_statement_pages", &self.max_statement_pages)
+            .field("statement_read_seconds", &self.statement_read_seconds)
             .finish()
     }
 }

@@ -22,6 +22,7 @@ pub enum ErrorClass {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    LengthRequired,
     PayloadTooLarge,
     UnsupportedMediaType,
     UnprocessableEntity,
@@ -39,6 +40,7 @@ impl ErrorClass {
             ErrorClass::NotFound => StatusCode::NOT_FOUND,
             ErrorClass::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::LengthRequired => StatusCode::LENGTH_REQUIRED,
             ErrorClass::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorClass::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorClass::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
@@ -56,6 +58,7 @@ impl ErrorClass {
             404 => ErrorClass::NotFound,
             405 => ErrorClass::MethodNotAllowed,
             409 => ErrorClass::Conflict,
+            411 => ErrorClass::LengthRequired,
             413 => ErrorClass::PayloadTooLarge,
             415 => ErrorClass::UnsupportedMediaType,
             422 => ErrorClass::UnprocessableEntity,
@@ -74,6 +77,7 @@ impl ErrorClass {
             ErrorClass::NotFound => "no such resource",
             ErrorClass::MethodNotAllowed => "this method is not supported for the resource",
             ErrorClass::Conflict => "the request conflicts with the current state",
+            ErrorClass::LengthRequired => "the request must carry a Content-Length header",
             ErrorClass::PayloadTooLarge => "the request body is too large",
             ErrorClass::UnsupportedMediaType => {
                 "the request body's content type is not supported here"

@@ -14,6 +14,7 @@ pub mod payment_flow;
 pub mod processor;
 pub mod scheduler;
 pub mod state;
+pub mod statements;
 pub mod telemetry;
 pub mod v1;
 pub mod vault;
@@ -206,24 +207,29 @@ pub async fn serve(
             |_| {},
         ))
     });
+    let statements = state
+        .config
+        .statements
+        .then(|| tokio::spawn(statements::run_forever(state.clone())));
     // With each connection's peer address, for the token endpoint's per-address throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
-    for task in [scheduler, deliveries].into_iter().flatten() {
+    for task in [scheduler, deliveries, statements].into_iter().flatten() {
         task.abort();
     }
     served
 }
 
-/// `quittance worker`: the plan scheduler, webhook delivery, the reconciler and the rest of
-/// housekeeping, without the HTTP server, until `shutdown` completes.
+/// `quittance worker`: the plan scheduler, webhook delivery, statement analysis, the reconciler
+/// and the rest of housekeeping, without the HTTP server, until `shutdown` completes.
 pub async fn work(state: AppState, shutdown: impl Future<Output = ()>) {
     let tasks = [
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(scheduler::run_forever(state.clone())),
+        tokio::spawn(statements::run_forever(state.clone())),
         tokio::spawn(webhooks::delivery::run_forever(
             state,
             String::new(),

@@ -29,6 +29,8 @@ pub struct Inner {
     pub first_cvv: FirstCvv,
     /// The HTTP clients webhook deliveries go out through.
     pub outbound: Outbound,
+    /// Notified when this process queues a statement analysis, so its worker starts at once.
+    pub statements_queued: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             processor,
             first_cvv: FirstCvv::default(),
             outbound,
+            statements_queued: Arc::new(tokio::sync::Notify::new()),
         })))
     }
 }

@@ -41,6 +41,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_pricing.sql"),
         include_str!("../migrations/postgres/0006_pricing.sql"),
     ),
+    (
+        7,
+        "0007_statement_analyses",
+        include_str!("../migrations/sqlite/0007_statement_analyses.sql"),
+        include_str!("../migrations/postgres/0007_statement_analyses.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database
@@ -127,13 +133,20 @@ mod tests {
 
     #[test]
     fn column_types_match_across_backends() {
-        // Only BIGINT, TEXT and BOOLEAN columns: strip identifiers and compare the type words.
+        // Only BIGINT, TEXT, BOOLEAN and bytes columns (SQLite's BLOB is PostgreSQL's BYTEA):
+        // strip identifiers and compare the type words.
         for (_, name, sqlite, postgres) in MIGRATIONS {
             let types = |sql: &str| -> Vec<String> {
                 sql.split_whitespace()
                     .map(|w| {
-                        w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                        match w
+                            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
                             .to_ascii_uppercase()
+                            .as_str()
+                        {
+                            "BYTEA" => "BLOB".to_owned(),
+                            other => other.to_owned(),
+                        }
                     })
                     .filter(|w| {
                         [

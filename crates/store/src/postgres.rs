@@ -109,6 +109,7 @@ fn bind<'q>(
             Param::Int(v) => query.bind(*v),
             Param::Text(v) => query.bind(v.clone()),
             Param::Bool(v) => query.bind(*v),
+            Param::Bytes(v) => query.bind(v.clone()),
         };
     }
     query
@@ -140,6 +141,10 @@ fn decode(row: &PgRow) -> Result<Row, StoreError> {
                 .try_get::<Option<bool>, _>(i)
                 .map_err(decode_error)?
                 .map(Value::Bool),
+            "BYTEA" => row
+                .try_get::<Option<Vec<u8>>, _>(i)
+                .map_err(decode_error)?
+                .map(Value::Bytes),
             other => {
                 return Err(StoreError::Decode(format!(
                     "column {} has unsupported type {other}",

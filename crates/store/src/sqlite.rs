@@ -379,7 +379,8 @@ impl SqliteTx<'_> {
                 Param::Int(Some(v)) => stmt.raw_bind_parameter(index, v),
                 Param::Text(Some(v)) => stmt.raw_bind_parameter(index, v),
                 Param::Bool(Some(v)) => stmt.raw_bind_parameter(index, i64::from(*v)),
-                Param::Int(None) | Param::Text(None) | Param::Bool(None) => {
+                Param::Bytes(Some(v)) => stmt.raw_bind_parameter(index, v),
+                Param::Int(None) | Param::Text(None) | Param::Bool(None) | Param::Bytes(None) => {
                     stmt.raw_bind_parameter(index, rusqlite::types::Null)
                 }
             };
@@ -403,7 +404,8 @@ impl SqliteTx<'_> {
                         String::from_utf8(bytes.to_vec())
                             .map_err(|e| StoreError::Decode(e.to_string()))?,
                     ),
-                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                    ValueRef::Blob(bytes) => Value::Bytes(bytes.to_vec()),
+                    ValueRef::Real(_) => {
                         return Err(StoreError::Decode(format!(
                             "column {i} holds a value of an unused type"
                         )));

@@ -1,5 +1,6 @@
-//! Parameters and row values shared by both backends. Only three column kinds are used —
-//! BIGINT, TEXT and BOOLEAN — so the schemas stay identical across SQLite and PostgreSQL.
+//! Parameters and row values shared by both backends. Four column kinds are used — BIGINT,
+//! TEXT, BOOLEAN and bytes (SQLite's BLOB, PostgreSQL's BYTEA, for uploaded files) — so the
+//! schemas stay the same across SQLite and PostgreSQL.
 
 use crate::StoreError;
 
@@ -9,8 +10,19 @@ pub enum Param {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Bytes(Option<Vec<u8>>),
 }
 
+impl From<Vec<u8>> for Param {
+    fn from(v: Vec<u8>) -> Self {
+        Param::Bytes(Some(v))
+    }
+}
+impl From<&[u8]> for Param {
+    fn from(v: &[u8]) -> Self {
+        Param::Bytes(Some(v.to_vec()))
+    }
+}
 impl From<i64> for Param {
     fn from(v: i64) -> Self {
         Param::Int(Some(v))
@@ -70,6 +82,7 @@ pub enum Value {
     Int(i64),
     Text(String),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 /// One result row; columns are read by position.
@@ -114,6 +127,15 @@ impl Row {
             Value::Text(v) => Ok(v),
             other => Err(StoreError::Decode(format!(
                 "column {index}: expected text, found {other:?}"
+            ))),
+        }
+    }
+
+    pub fn bytes(&self, index: usize) -> Result<&[u8], StoreError> {
+        match self.at(index)? {
+            Value::Bytes(v) => Ok(v),
+            other => Err(StoreError::Decode(format!(
+                "column {index}: expected bytes, found {other:?}"
             ))),
         }
     }

@@ -12,6 +12,7 @@ pub mod programs;
 pub mod proposals;
 pub mod prospect_stages;
 pub mod prospects;
+pub mod statement_analyses;
 pub mod users;
 pub mod webhooks;
 
@@ -68,4 +69,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             pricing_settings::retrieve,
             pricing_settings::update
         ))
+        .routes(routes!(statement_analyses::create))
+        .routes(routes!(statement_analyses::upload))
+        .routes(routes!(statement_analyses::start))
+        .routes(routes!(statement_analyses::retrieve))
 }

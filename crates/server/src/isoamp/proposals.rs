@@ -54,7 +54,11 @@ pub struct PricedRow {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredProposal {
-    pub prospect_id: String,
+    /// The prospect a simple proposal was made for; none for a statement analysis's.
+    pub prospect_id: Option<String>,
+    /// The statement analysis that made it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_analysis_id: Option<String>,
     pub program_id: String,
     pub merchant_activity: Vec<ActivityRow>,
     pub leaves: Vec<LeafRow>,
@@ -82,7 +86,11 @@ pub struct ProposedFee {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub id: String,
-    pub prospect_id: String,
+    /// Null for a proposal a statement analysis made.
+    pub prospect_id: Option<String>,
+    /// Only on a proposal a statement analysis made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_analysis_id: Option<String>,
     /// ISO 8601, with milliseconds.
     pub created_at: String,
     /// Always `proposal`.
@@ -101,6 +109,7 @@ impl From<Stored<StoredProposal>> for Proposal {
         Proposal {
             id: s.id,
             prospect_id: b.prospect_id,
+            statement_analysis_id: b.statement_analysis_id,
             created_at: docs::timestamp(s.created_at),
             object: "proposal",
             program_id: b.program_id,
@@ -313,14 +322,16 @@ pub async fn create_simple(
         &merchant_type.mix()?,
     )
     .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
-    let body = priced_proposal(prospect_id, &program, &activity, &costs, total_fees)?;
+    let body = StoredProposal {
+        prospect_id: Some(prospect_id),
+        ..priced_proposal(&program, &activity, &costs, total_fees)?
+    };
     let created = docs::create(&state, caller.organization(), body).await?;
     Ok(Json(created.into()))
 }
 
 /// A proposal of `program` for a month of `activity`.
 pub fn priced_proposal(
-    prospect_id: String,
     program: &Stored<StoredProgram>,
     activity: &Activity,
     costs: &CostModel,
@@ -332,7 +343,8 @@ pub fn priced_proposal(
     let priced = price(&program.body.lines()?, activity, &costs)
         .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
     Ok(StoredProposal {
-        prospect_id,
+        prospect_id: None,
+        statement_analysis_id: None,
         program_id: program.id.clone(),
         merchant_activity: activity
             .brand_rows()

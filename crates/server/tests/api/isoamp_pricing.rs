@@ -102,6 +102,14 @@ pub async fn owned_pricing(app: &TestApp, org: &Org) -> Value {
     )
     .await;
     let users = json_of(app, org, Method::GET, "/api/users", None).await;
+    let analysis = json_of(
+        app,
+        org,
+        Method::POST,
+        "/api/statement_analyses",
+        Some(r#"{"userId": 1, "name": "March", "merchantName": "Fancy Burgers"}"#),
+    )
+    .await;
     let stages = json_of(app, org, Method::GET, "/api/prospect_stages", None).await;
     let types = json_of(app, org, Method::GET, "/api/merchant_types", None).await;
     let programs = json_of(app, org, Method::GET, "/api/programs", None).await;
@@ -113,6 +121,7 @@ pub async fn owned_pricing(app: &TestApp, org: &Org) -> Value {
         "program": programs["data"][0]["id"],
         "proposal": proposal["id"],
         "handoff_link": link["id"],
+        "statement_analysis": analysis["id"],
     })
 }
 

@@ -15,5 +15,6 @@ mod ops;
 mod payments;
 mod plans;
 mod receivables;
+mod statement_analyses;
 mod tenancy;
 mod webhooks;

@@ -34,6 +34,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             Some(json!({"name": "changed"}))
         }
         ("PATCH", "/api/proposal_handoff_links/{id}") => Some(json!({"label": "changed"})),
+        ("POST", "/api/statement_analyses/{id}/files" | "/api/statement_analyses/{id}/start") => {
+            Some(json!({}))
+        }
         ("POST", "/v1/webhooks/{id}/rotate_secret" | "/v1/webhook_deliveries/{id}/retry") => {
             Some(json!({}))
         }
@@ -79,6 +82,7 @@ fn ids_for(path: &str, owned: &Value) -> (String, String) {
         ("/api/programs/", "iso_program"),
         ("/api/v1/proposals/", "iso_proposal"),
         ("/api/proposal_handoff_links/", "iso_handoff_link"),
+        ("/api/statement_analyses/", "iso_statement_analysis"),
     ]
     .iter()
     .find_map(|(prefix, kind)| path.starts_with(prefix).then_some(*kind))
@@ -182,6 +186,7 @@ async fn owned_resources(app: &TestApp, owner: &crate::helpers::Org) -> Value {
         "iso_program": pricing["program"],
         "iso_proposal": pricing["proposal"],
         "iso_handoff_link": pricing["handoff_link"],
+        "iso_statement_analysis": pricing["statement_analysis"],
     })
 }
 

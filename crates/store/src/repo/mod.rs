@@ -15,6 +15,7 @@ pub mod plans;
 pub mod pricing;
 pub mod sandbox;
 pub mod sealed;
+pub mod statements;
 pub mod webhooks;
 
 use crate::{Param, Row, StoreError};
