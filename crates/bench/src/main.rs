@@ -8,6 +8,8 @@
 //! scripts/with-postgres cargo run --release -p quittance-bench -- payments  # … vs pgbench TPC-B
 //! cargo run --release -p quittance-bench -- plans      # the scheduler on 100,000 due installments vs POST /v1/payments
 //! cargo run --release -p quittance-bench -- webhooks   # deliveries/s vs a bare HTTP client; commit-to-attempt latency
+//! cargo run --release -p quittance-bench -- pricing    # proposals and estimates per second vs a bare HTTP POST
+//! cargo run --release -p quittance-bench -- statements # statement analyses end to end, 5-page PDFs; peak RSS
 //! cargo run --release -p quittance-bench -- all
 //! ```
 //! Options: `--accounts N`, `--subs K`, `--seconds S`, `--concurrency C`.
@@ -83,16 +85,20 @@ async fn run(args: &[String]) -> Result<(), String> {
         "payments" => payments_bench(&options).await,
         "plans" => plans_bench(&options).await,
         "webhooks" => webhooks_bench(&options).await,
+        "pricing" => pricing_bench(&options).await,
+        "statements" => statements_bench(&options).await,
         "all" => {
             import_bench(&options).await?;
             accounts_bench(&options).await?;
             tokens_bench(&options).await?;
             payments_bench(&options).await?;
             plans_bench(&options).await?;
-            webhooks_bench(&options).await
+            webhooks_bench(&options).await?;
+            pricing_bench(&options).await?;
+            statements_bench(&options).await
         }
         other => Err(format!(
-            "unknown benchmark {other:?}: import, accounts, tokens, payments, plans, webhooks or all"
+            "unknown benchmark {other:?}: import, accounts, tokens, payments, plans, webhooks, pricing, statements or all"
         )),
     }
 }
@@ -476,47 +482,24 @@ async fn tokens_bench(options: &Options) -> Result<(), String> {
         "\n## POST /oauth/token, {} concurrent clients, {} s (SQLite, synchronous=FULL)",
         options.concurrency, options.seconds
     );
-    let deadline = Instant::now() + Duration::from_secs(options.seconds);
-    let issued_count = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..options.concurrency {
-        let (http, url, body, count) = (
-            http.clone(),
-            url.clone(),
-            body.clone(),
-            issued_count.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let started = Instant::now();
-                let ok = match http.post(&url).json(&body).send().await {
-                    Ok(response) => {
-                        response.status().is_success() && response.bytes().await.is_ok()
-                    }
-                    Err(_) => false,
-                };
-                if ok {
-                    count.fetch_add(1, Ordering::Relaxed);
-                    latencies.push(started.elapsed());
-                }
-            }
-            latencies
-        }));
-    }
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.map_err(|e| e.to_string())?);
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let n = issued_count.load(Ordering::Relaxed);
+    let driven = drive(
+        &http,
+        &Repeated {
+            method: reqwest::Method::POST,
+            url,
+            key: None,
+            body: body.to_string(),
+        },
+        options.concurrency,
+        options.seconds,
+    )
+    .await?;
     println!(
-        "{:.0} tokens/s (goal ≥ 5,000)  p50 {:.2} ms  p99 {:.2} ms  ({n} tokens; the load generator shares the 2 cores)",
-        n as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&latencies, 0.5)),
-        ms(percentile(&latencies, 0.99))
+        "{:.0} tokens/s (goal ≥ 5,000)  p50 {:.2} ms  p99 {:.2} ms  ({} tokens; the load generator shares the 2 cores)",
+        driven.rate,
+        ms(percentile(&driven.latencies, 0.5)),
+        ms(percentile(&driven.latencies, 0.99)),
+        driven.latencies.len()
     );
     Ok(())
 }
@@ -1196,6 +1179,366 @@ async fn webhooks_bench(options: &Options) -> Result<(), String> {
         "commit to first attempt: p50 {:.2} ms  p99 {:.2} ms  (goal p50 < 50 ms, p99 < 250 ms; 1,000 events, one every 5 ms)",
         percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// One kind of request a closed-loop client repeats.
+struct Repeated {
+    method: reqwest::Method,
+    url: String,
+    /// The `Authorization` header, if any.
+    key: Option<String>,
+    /// A JSON body.
+    body: String,
+}
+
+/// What `drive` measured: successful requests per second and their sorted latencies.
+struct Driven {
+    rate: f64,
+    latencies: Vec<Duration>,
+}
+
+/// `clients` loops sending `request` back to back for `seconds`; any answer but a 2xx is an error.
+async fn drive(
+    http: &reqwest::Client,
+    request: &Repeated,
+    clients: usize,
+    seconds: u64,
+) -> Result<Driven, String> {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let http = http.clone();
+        let (method, url, key, body) = (
+            request.method.clone(),
+            request.url.clone(),
+            request.key.clone(),
+            request.body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let mut request = http
+                    .request(method.clone(), &url)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                if let Some(key) = &key {
+                    request = request.header("Authorization", key);
+                }
+                let response = request.send().await.map_err(|e| e.to_string())?;
+                let status = response.status();
+                let answer = response.bytes().await.map_err(|e| e.to_string())?;
+                if !status.is_success() {
+                    return Err(format!(
+                        "{url} answered {status}: {}",
+                        String::from_utf8_lossy(&answer)
+                    ));
+                }
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Ok(Driven {
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        latencies,
+    })
+}
+
+/// The ceiling for a JSON POST: an axum server on loopback that parses the body and answers
+/// a small JSON object, with nothing behind it.
+async fn bare_post_server() -> Result<String, String> {
+    async fn echo(
+        axum::Json(body): axum::Json<serde_json::Value>,
+    ) -> axum::Json<serde_json::Value> {
+        axum::Json(
+            serde_json::json!({"object": "echo", "fields": body.as_object().map_or(0, |o| o.len())}),
+        )
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = axum::Router::new().route("/", axum::routing::post(echo));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}/"))
+}
+
+/// A served app with one organization (and its ISO Amp defaults): its API key, and a client
+/// keeping up to `pool` idle connections.
+async fn serve_with_key(
+    dir: &Path,
+    pool: usize,
+) -> Result<(Served, String, reqwest::Client), String> {
+    let (served, state) = serve(dir).await?;
+    let issued = issue_credentials(&served.db, &state.hasher, "bench", SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(pool)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((served, issued.api_key.expose().to_owned(), http))
+}
+
+/// `POST /api/v1/proposals/simple` and `POST /api/estimate_statement_summary` per second,
+/// beside a bare JSON POST to a server that does nothing.
+async fn pricing_bench(options: &Options) -> Result<(), String> {
+    let (clients, seconds) = (options.concurrency, options.seconds);
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (served, key, http) = serve_with_key(work.path(), clients).await?;
+    let get = |path: &str| {
+        http.get(format!("{}{path}", served.base))
+            .header("Authorization", &key)
+            .send()
+    };
+    let first_id = |list: serde_json::Value| {
+        list["data"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("an empty list: {list}"))
+    };
+    let json = |r: reqwest::Response| async move {
+        r.json::<serde_json::Value>()
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let stage = first_id(
+        json(
+            get("/api/prospect_stages")
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+        .await?,
+    )?;
+    let user = json(
+        http.post(format!("{}/api/users", served.base))
+            .header("Authorization", &key)
+            .json(&serde_json::json!({"email": "agent@example.com", "name": "Agent", "userName": "agent"}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .await?;
+    let prospect = json(
+        http.post(format!("{}/api/v1/prospects", served.base))
+            .header("Authorization", &key)
+            .json(&serde_json::json!({"prospect_stage_id": stage, "source_type": "bench", "user_id": user["id"]}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .await?;
+    let prospect = prospect["id"].as_str().ok_or("no prospect")?;
+    println!(
+        "\n## ISO Amp pricing: {clients} concurrent clients, {seconds} s each (SQLite, synchronous=FULL)"
+    );
+    let bare = drive(
+        &http,
+        &Repeated {
+            method: reqwest::Method::POST,
+            url: bare_post_server().await?,
+            key: None,
+            body: r#"{"total_volume": "10000", "num_transactions": 200}"#.to_owned(),
+        },
+        clients,
+        seconds,
+    )
+    .await?;
+    println!(
+        "bare JSON POST: {:.0}/s  p50 {:.2} ms  p99 {:.2} ms",
+        bare.rate,
+        ms(percentile(&bare.latencies, 0.5)),
+        ms(percentile(&bare.latencies, 0.99))
+    );
+    let estimate = r#"{ "merchantActivity": [ {"type": "vs", "volume": 8000, "transactions": 100}, {"type": "mc", "volume": 2000, "transactions": 30} ], "totalCurrentFees": 320 }"#;
+    let proposal = serde_json::json!({"prospect_id": prospect, "total_volume": "20000.00", "avg_ticket": "37.25"});
+    // Each priced endpoint after its floor: the same API key check and the same kind of
+    // transaction with no pricing in it, so the difference is what the math and its reads
+    // cost.
+    let runs = [
+        (
+            "GET /api/pricing_settings (the API key and one read: the estimate's floor)",
+            reqwest::Method::GET,
+            "/api/pricing_settings",
+            String::new(),
+        ),
+        (
+            "POST /api/estimate_statement_summary (the seed's example)",
+            reqwest::Method::POST,
+            "/api/estimate_statement_summary",
+            estimate.to_owned(),
+        ),
+        (
+            "PATCH /api/pricing_settings (the API key, one read and one write: a proposal's floor)",
+            reqwest::Method::PATCH,
+            "/api/pricing_settings",
+            r#"{"scheduleA": {"rate": "0.0012"}}"#.to_owned(),
+        ),
+        (
+            "POST /api/v1/proposals/simple (priced and stored)",
+            reqwest::Method::POST,
+            "/api/v1/proposals/simple",
+            proposal.to_string(),
+        ),
+    ];
+    let mut floor = None;
+    for (name, method, path, body) in runs {
+        let driven = drive(
+            &http,
+            &Repeated {
+                method: method.clone(),
+                url: format!("{}{path}", served.base),
+                key: Some(key.clone()),
+                body,
+            },
+            clients,
+            seconds,
+        )
+        .await?;
+        let against_floor = match floor.take() {
+            Some(rate) if method == reqwest::Method::POST => {
+                format!(", {:.2}× its floor", driven.rate / rate)
+            }
+            _ => {
+                floor = Some(driven.rate);
+                String::new()
+            }
+        };
+        println!(
+            "{name}: {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({:.2}× the bare POST{against_floor})",
+            driven.rate,
+            ms(percentile(&driven.latencies, 0.5)),
+            ms(percentile(&driven.latencies, 0.99)),
+            driven.rate / bare.rate
+        );
+    }
+    Ok(())
+}
+
+/// Statement analyses end to end: a five-page First Data statement created, uploaded and
+/// started over HTTP and read by the server's own worker, one after another, each timed until
+/// the analysis is `completed` (its `statement_analysis.completed` event is written in the same
+/// transaction); then the reading alone, in process; and the process's peak RSS.
+async fn statements_bench(options: &Options) -> Result<(), String> {
+    use quittance_statement_fixtures::{Layout, Options as Render, render};
+    let count = if options.accounts == 0 {
+        100
+    } else {
+        options.accounts
+    };
+    let fixture = render(
+        Layout::FirstData,
+        1,
+        &Render {
+            pages_at_least: 5,
+            ..Render::default()
+        },
+    );
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (served, key, http) = serve_with_key(work.path(), 1).await?;
+    println!(
+        "\n## Statement analysis: {count} analyses of a {}-page First Data statement ({} KiB, {} fee rows), one at a time (SQLite)",
+        fixture.pages,
+        fixture.pdf.len() / 1024,
+        fixture.expected.fees.len()
+    );
+    let api = |path: &str| format!("{}/api/statement_analyses{path}", served.base);
+    let mut latencies = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let started = Instant::now();
+    for _ in 0..count {
+        let began = Instant::now();
+        let created: serde_json::Value = http
+            .post(api(""))
+            .header("Authorization", &key)
+            .json(
+                &serde_json::json!({"userId": 1, "name": "bench", "merchantName": "Bench Burgers"}),
+            )
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = created["id"].as_str().ok_or("no analysis id")?;
+        let uploaded = http
+            .post(api(&format!("/{id}/files?filename=statement.pdf")))
+            .header("Authorization", &key)
+            .header("Content-Type", "application/pdf")
+            .body(fixture.pdf.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let started_one = http
+            .post(api(&format!("/{id}/start")))
+            .header("Authorization", &key)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if uploaded.status() != 200 || started_one.status() != 202 {
+            return Err(format!(
+                "upload answered {}, start {}",
+                uploaded.status(),
+                started_one.status()
+            ));
+        }
+        loop {
+            let analysis: serde_json::Value = http
+                .get(api(&format!("/{id}")))
+                .header("Authorization", &key)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            match analysis["status"].as_str() {
+                Some("completed") => break,
+                Some("created" | "queued") => tokio::time::sleep(Duration::from_millis(1)).await,
+                _ => return Err(format!("the analysis ended {analysis}")),
+            }
+        }
+        latencies.push(began.elapsed());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    println!(
+        "{:.1} analyses/s  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms per statement, upload to completed (goal < 200 ms)",
+        count as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default())
+    );
+    let limits = quittance_statement_pdf::Limits::default();
+    let mut reading = Vec::new();
+    for _ in 0..count {
+        let began = Instant::now();
+        let lines = quittance_statement_pdf::text_lines(&fixture.pdf, &limits)
+            .map_err(|e| e.to_string())?;
+        quittance_pricing::statements::read_statement(&lines).map_err(|e| e.to_string())?;
+        reading.push(began.elapsed());
+    }
+    reading.sort();
+    println!(
+        "reading alone (PDF text, then the statement): p50 {:.1} ms  p99 {:.1} ms",
+        ms(percentile(&reading, 0.5)),
+        ms(percentile(&reading, 0.99))
+    );
+    println!(
+        "peak RSS of the whole process (server, worker, client, SQLite cache): {:.0} MiB (goal < 100 MB while parsing)",
+        peak_rss_mib("self").unwrap_or(f64::NAN)
     );
     Ok(())
 }
