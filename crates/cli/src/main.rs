@@ -23,8 +23,8 @@ enum Command {
         #[arg(long, env = "QUITTANCE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
     },
-    /// Run the payment plan scheduler and housekeeping without the HTTP server (several
-    /// workers and servers on one PostgreSQL share the work).
+    /// Run the payment plan scheduler, webhook delivery, statement analysis and housekeeping
+    /// without the HTTP server (several workers and servers on one PostgreSQL share the work).
     Worker {
         #[command(flatten)]
         common: settings::CommonArgs,

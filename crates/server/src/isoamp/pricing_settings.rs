@@ -4,6 +4,7 @@
 //! that never set it gets 0.12% + $0.02, the figures behind the seed's `scheduleACost`.
 
 use super::documents::{self as docs, Kind, find_in, insert_in, replace_in};
+use super::proposals::decimal;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AppJson;
@@ -127,14 +128,7 @@ impl From<ScheduleA> for PricingSettings {
 /// A figure from the body: a non-negative decimal no greater than `max` (exclusive when
 /// `below`).
 fn figure(field: &str, text: &AmountText, max: Decimal, below: bool) -> ApiResult<Decimal> {
-    let value =
-        parse_decimal(&text.0).map_err(|e| ApiError::unprocessable(field, e.to_string()))?;
-    if value.is_sign_negative() && !value.is_zero() {
-        return Err(ApiError::unprocessable(
-            field,
-            format!("{field} must not be negative"),
-        ));
-    }
+    let value = decimal(field, text)?;
     if (below && value >= max) || (!below && value > max) {
         let bound = if below { "less than" } else { "at most" };
         return Err(ApiError::unprocessable(
