@@ -15,17 +15,19 @@ pub const PER_PAGE: i64 = 50;
 /// a missing or unknown field: 400 naming it.
 pub struct AppJson<T>(pub T);
 
-pub fn is_json(headers: &HeaderMap) -> bool {
+/// The Content-Type's media type, lowercased, without parameters.
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
-        .unwrap_or(false)
+        .map(|mime| mime.trim().to_ascii_lowercase())
+}
+
+pub fn is_json(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|mime| {
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    })
 }
 
 /// Reads a body up to the router's limit, turning the limit into a 413.

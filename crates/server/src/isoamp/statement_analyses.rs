@@ -8,7 +8,7 @@ use super::documents::{self as docs, canonical_id};
 use super::users::StoredUser;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
-use crate::extract::{AppJson, AppQuery};
+use crate::extract::{AppJson, AppQuery, media_type};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -240,14 +240,6 @@ fn too_large(limit: u64) -> ApiError {
     .with_param("body")
 }
 
-fn is_pdf(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/pdf"))
-}
-
 /// Upload a statement file: the PDF is the body. Answers 200 with no body.
 #[utoipa::path(post, path = "/api/statement_analyses/{id}/files", tag = "iso-amp",
     params(
@@ -277,7 +269,7 @@ pub async fn upload(
         .await
         .or_not_found("statement analysis", &id)?;
     let filename = docs::required("filename", q.filename, 255)?;
-    if !is_pdf(req.headers()) {
+    if media_type(req.headers()).as_deref() != Some("application/pdf") {
         return Err(ApiError::new(
             ErrorClass::UnsupportedMediaType,
             "statement files must be sent with Content-Type: application/pdf",

@@ -257,3 +257,57 @@ pub fn sample_document(account_number: &str) -> Value {
         ]
     })
 }
+
+/// A request as the ISO Amp face's curl examples send it: the API key bare in
+/// `Authorization`, and the body, if any, with its content type. The status and the body text.
+pub async fn iso_raw(
+    app: &TestApp,
+    org: &Org,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, String) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .header("Authorization", org.creds.api_key.expose());
+    if let Some(content_type) = content_type {
+        request = request.header("Content-Type", content_type);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.expect("request");
+    (response.status(), response.text().await.expect("body"))
+}
+
+/// [`iso_raw`] with an optional JSON body.
+pub async fn iso(
+    app: &TestApp,
+    org: &Org,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+) -> (StatusCode, String) {
+    let content_type = body.map(|_| "application/json");
+    iso_raw(
+        app,
+        org,
+        method,
+        path,
+        content_type,
+        body.map(|b| b.as_bytes().to_vec()),
+    )
+    .await
+}
+
+/// An object's keys, sorted (key order does not survive parsing here).
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}

@@ -2,30 +2,9 @@
 //! paths, bodies (with real ids in place of the seed's) and the `Authorization: <api key>`
 //! header, asserting the documented shapes, formatting and status codes.
 
-use crate::helpers::{Org, TestApp, spawn_app};
+use crate::helpers::{Org, TestApp, iso, keys, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A request as the seed's curl examples send it.
-async fn curl(
-    app: &TestApp,
-    org: &Org,
-    method: Method,
-    path: &str,
-    body: Option<&str>,
-) -> (StatusCode, String) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .header("Authorization", org.creds.api_key.expose());
-    if let Some(body) = body {
-        request = request
-            .header("Content-Type", "application/json")
-            .body(body.to_owned());
-    }
-    let response = request.send().await.expect("request");
-    (response.status(), response.text().await.expect("body"))
-}
 
 async fn json_of(
     app: &TestApp,
@@ -34,19 +13,9 @@ async fn json_of(
     path: &str,
     body: Option<&str>,
 ) -> Value {
-    let (status, text) = curl(app, org, method, path, body).await;
+    let (status, text) = iso(app, org, method, path, body).await;
     assert_eq!(status, StatusCode::OK, "{path}: {text}");
     serde_json::from_str(&text).expect("json")
-}
-
-/// An object's keys, sorted (key order does not survive parsing here).
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 /// The stage named `name`, the default merchant type and a user, for building prospects.
@@ -202,14 +171,14 @@ async fn users_work_as_the_seed_prints_them() {
             "admin",
         ),
     ] {
-        let (status, text) = curl(&app, &org, Method::POST, "/api/users", Some(bad)).await;
+        let (status, text) = iso(&app, &org, Method::POST, "/api/users", Some(bad)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {text}");
         let error: Value = serde_json::from_str(&text).expect("json");
         assert_eq!(error["param"], field, "{bad}: {text}");
     }
-    let (status, text) = curl(&app, &org, Method::POST, "/api/users", Some(body)).await;
+    let (status, text) = iso(&app, &org, Method::POST, "/api/users", Some(body)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{text}");
-    let (status, text) = curl(
+    let (status, text) = iso(
         &app,
         &org,
         Method::DELETE,
@@ -218,7 +187,7 @@ async fn users_work_as_the_seed_prints_them() {
     )
     .await;
     assert_eq!((status, text.as_str()), (StatusCode::OK, ""));
-    let (status, _) = curl(&app, &org, Method::GET, &format!("/api/users/{id}"), None).await;
+    let (status, _) = iso(&app, &org, Method::GET, &format!("/api/users/{id}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -314,7 +283,7 @@ async fn prospects_and_stages_work_as_the_seed_prints_them() {
     assert_eq!(listed["data"].as_array().expect("list").len(), 2);
     assert_eq!(listed["data"][0]["id"], id);
     // A user who owns prospects stays.
-    let (status, _) = curl(
+    let (status, _) = iso(
         &app,
         &org,
         Method::DELETE,
@@ -328,7 +297,7 @@ async fn prospects_and_stages_work_as_the_seed_prints_them() {
     for field in ["prospect_stage_id", "user_id", "merchant_type_id"] {
         let mut bad: Value = serde_json::from_str(&body).expect("json");
         bad[field] = json!(unknown);
-        let (status, text) = curl(
+        let (status, text) = iso(
             &app,
             &org,
             Method::POST,
@@ -347,7 +316,7 @@ async fn prospects_and_stages_work_as_the_seed_prints_them() {
         (json!({"mcc": "58"}), "mcc"),
         (json!({"source_type": ""}), "source_type"),
     ] {
-        let (status, text) = curl(
+        let (status, text) = iso(
             &app,
             &org,
             Method::PATCH,
@@ -361,7 +330,7 @@ async fn prospects_and_stages_work_as_the_seed_prints_them() {
             field
         );
     }
-    let (status, text) = curl(
+    let (status, text) = iso(
         &app,
         &org,
         Method::DELETE,
@@ -542,7 +511,7 @@ async fn a_simple_proposal_reproduces_the_seeds() {
             "prospect_id",
         ),
     ] {
-        let (status, text) = curl(
+        let (status, text) = iso(
             &app,
             &org,
             Method::POST,
@@ -564,7 +533,7 @@ async fn the_estimate_example_answers_the_seeds_shape() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let body = r#"{ "merchantActivity": [ {"type": "vs", "volume": 8000, "transactions": 100}, {"type": "mc", "volume": 2000, "transactions": 30} ], "totalCurrentFees": 320 }"#;
-    let (status, text) = curl(
+    let (status, text) = iso(
         &app,
         &org,
         Method::POST,
@@ -630,7 +599,7 @@ async fn the_estimate_example_answers_the_seeds_shape() {
         ),
         (r#"{"merchantActivity": []}"#, "totalCurrentFees"),
     ] {
-        let (status, text) = curl(
+        let (status, text) = iso(
             &app,
             &org,
             Method::POST,
@@ -715,7 +684,7 @@ async fn schedule_a_is_the_organizations_own() {
         ),
         (r#"{"scheduleA": {"perItem": "two"}}"#, "scheduleA.perItem"),
     ] {
-        let (status, text) = curl(
+        let (status, text) = iso(
             &app,
             &org,
             Method::PATCH,
@@ -752,7 +721,7 @@ async fn handoff_links_render_for_a_proposal() {
     );
     assert_eq!(rendered["data"][0]["agent_view"], true);
     assert_eq!(rendered["data"][0]["merchant_view"], false);
-    let (status, text) = curl(
+    let (status, text) = iso(
         &app,
         &org,
         Method::POST,
@@ -780,14 +749,14 @@ async fn handoff_links_render_for_a_proposal() {
         got["fees"][0],
         json!({"name": "VMD Volume", "internal_name": "vmd_volume", "amount": "0.0025", "basis": "volume:vmd"})
     );
-    let (status, text) = curl(&app, &org, Method::PATCH, &format!("/api/programs/{program}"),
+    let (status, text) = iso(&app, &org, Method::PATCH, &format!("/api/programs/{program}"),
         Some(r#"{"fees": [{"name": "X", "internal_name": "x", "amount": "1", "basis": "volume:nowhere"}]}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).expect("json")["param"],
         "fees[0].basis"
     );
-    let (status, _) = curl(
+    let (status, _) = iso(
         &app,
         &org,
         Method::DELETE,
@@ -797,7 +766,7 @@ async fn handoff_links_render_for_a_proposal() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let merchant_type = owned["merchant_type"].as_str().expect("id");
-    let (status, text) = curl(&app, &org, Method::PATCH, &format!("/api/merchant_types/{merchant_type}"),
+    let (status, text) = iso(&app, &org, Method::PATCH, &format!("/api/merchant_types/{merchant_type}"),
         Some(r#"{"card_mix": [{"type": "visa_credit", "volume_share": "0.5", "transactions_share": "1"}]}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
     assert_eq!(

@@ -3,7 +3,7 @@
 //! and records the events, which reach webhooks. Statements are synthetic PDFs rendered by
 //! quittance-statement-fixtures.
 
-use crate::helpers::{Org, TestApp, assert_error, spawn_app, spawn_app_with, test_config};
+use crate::helpers::{Org, TestApp, assert_error, iso_raw, spawn_app, spawn_app_with, test_config};
 use crate::webhooks::Receiver;
 use quittance_pricing::statements::{Layout, Statement, StatementSummary};
 use quittance_pricing::{Activity, CostModel, Mix, default_program, fee_text, price};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-/// A request as the seed's curl examples send it, with any body and content type.
+/// A POST as the seed's curl examples send it, with any body and content type.
 async fn curl(
     app: &TestApp,
     org: &Org,
@@ -23,18 +23,7 @@ async fn curl(
     content_type: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> (StatusCode, String) {
-    let mut request = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .header("Authorization", org.creds.api_key.expose());
-    if let Some(content_type) = content_type {
-        request = request.header("Content-Type", content_type);
-    }
-    if let Some(body) = body {
-        request = request.body(body);
-    }
-    let response = request.send().await.expect("request");
-    (response.status(), response.text().await.expect("body"))
+    iso_raw(app, org, reqwest::Method::POST, path, content_type, body).await
 }
 
 async fn get(app: &TestApp, org: &Org, path: &str) -> Value {

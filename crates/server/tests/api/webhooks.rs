@@ -2,7 +2,7 @@
 //! retries, Retry-After, 410 and five-day disabling, receiver authentication, formats and
 //! methods, address rules, and at-least-once delivery across a stopped worker and two workers.
 
-use crate::helpers::{Org, TestApp, assert_error, send, spawn_app};
+use crate::helpers::{Org, TestApp, assert_error, iso, keys, send, spawn_app};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method as AxumMethod, StatusCode as AxumStatus, Uri};
@@ -177,35 +177,6 @@ async fn create_webhook(app: &TestApp, org: &Org, body: Value) -> Value {
     let (status, created) = app.post("/v1/webhooks", org, body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created
-}
-
-async fn iso(
-    app: &TestApp,
-    org: &Org,
-    method: Method,
-    path: &str,
-    body: Option<&str>,
-) -> (StatusCode, String) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .header("Authorization", org.creds.api_key.expose());
-    if let Some(body) = body {
-        request = request
-            .header("Content-Type", "application/json")
-            .body(body.to_owned());
-    }
-    let response = request.send().await.expect("request");
-    (response.status(), response.text().await.expect("body"))
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 #[tokio::test]
