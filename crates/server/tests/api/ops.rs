@@ -230,3 +230,26 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served() {
         .expect("js");
     assert!(config.text().await.expect("js").contains("/openapi.json"));
 }
+
+/// The document is a contract: integrators generate clients from it. Any change to it shows
+/// up here as a diff against the checked-in copy, which is rewritten on purpose with
+/// `QUITTANCE_WRITE_OPENAPI=1 cargo test -p quittance-server --test api openapi_document`.
+#[tokio::test]
+async fn the_openapi_document_matches_the_checked_in_copy() {
+    let app = spawn_app().await;
+    let (status, spec) = send(app.http.get(format!("{}/openapi.json", app.base))).await;
+    assert_eq!(status, StatusCode::OK);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.json");
+    if std::env::var_os("QUITTANCE_WRITE_OPENAPI").is_some() {
+        let text = serde_json::to_string_pretty(&spec).expect("json");
+        std::fs::write(&path, text + "\n").expect("write the copy");
+    }
+    let copy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the checked-in copy"))
+            .expect("the copy is JSON");
+    assert!(
+        spec == copy,
+        "/openapi.json differs from tests/api/openapi.json; if the change is meant, rewrite \
+         the copy with QUITTANCE_WRITE_OPENAPI=1"
+    );
+}
