@@ -19,11 +19,11 @@ use quittance_domain::ids::ImportId;
 use quittance_domain::ids::OrganizationId;
 use quittance_domain::import::ImportFormat;
 use quittance_domain::{Clock, SystemClock};
-use quittance_server::auth::{SecretHasher, issue_credentials};
-use quittance_server::bulk_import::{self, Progress};
-use quittance_server::config::Config;
-use quittance_server::state::AppState;
-use quittance_server::webhooks::{delivery, sample};
+use quittance_server::http::state::AppState;
+use quittance_services::bulk_import::{self, Progress};
+use quittance_services::config::Config;
+use quittance_services::credentials::{SecretHasher, issue_credentials};
+use quittance_services::webhooks::{delivery, sample};
 use quittance_store::repo::{access, imports};
 use quittance_store::{DatabaseLocation, Db};
 use std::io::{BufWriter, Write as _};
@@ -370,8 +370,14 @@ async fn serve_on(db: Db, dir: &Path) -> Result<(Served, AppState), String> {
     };
     let hasher = SecretHasher::load_or_create(None, dir)?;
     let vault =
-        quittance_server::vault::Vault::load_or_create(None, dir).map_err(|e| e.to_string())?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
+        quittance_services::vault::Vault::load_or_create(None, dir).map_err(|e| e.to_string())?;
+    let state = AppState::from(quittance_services::App::new(
+        db.clone(),
+        config,
+        Arc::new(SystemClock),
+        hasher,
+        vault,
+    )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -943,7 +949,7 @@ async fn plans_bench(options: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    let round = quittance_server::scheduler::run_due(&state, None)
+    let round = quittance_services::scheduler::run_due(&state, None)
         .await
         .map_err(|e| e.message().to_owned())?;
     let elapsed = started.elapsed();
@@ -1038,7 +1044,7 @@ async fn record_events(state: &AppState, org: &OrganizationId, count: u64) -> Re
             .write(move |tx| {
                 Box::pin(async move {
                     for _ in 0..batch {
-                        quittance_server::events::record(
+                        quittance_services::events::record(
                             tx,
                             &org,
                             EventType::PaymentApproved,
@@ -1144,7 +1150,11 @@ async fn webhooks_bench(options: &Options) -> Result<(), String> {
 
     // Latency: events committed one at a time while the worker runs, as in `serve`.
     arrivals.record_times.store(true, Ordering::Relaxed);
-    let worker = tokio::spawn(delivery::run_forever(state.clone(), String::new(), |_| {}));
+    let worker = tokio::spawn(delivery::run_forever(
+        state.app.clone(),
+        String::new(),
+        |_| {},
+    ));
     let mut committed = Vec::new();
     for _ in 0..1000 {
         let id = sample::trigger(&state, &org, EventType::PaymentApproved)

@@ -5,11 +5,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quittance_domain::ids::{CredentialId, ImportId};
 use quittance_domain::import::ImportFormat;
 use quittance_domain::{Clock, SystemClock};
-use quittance_server::auth::{SecretHasher, issue_credentials};
-use quittance_server::bulk_import::{self, Progress};
-use quittance_server::config::Config;
-use quittance_server::state::AppState;
-use quittance_server::vault::Vault;
+use quittance_services::App;
+use quittance_services::bulk_import::{self, Progress};
+use quittance_services::config::Config;
+use quittance_services::credentials::{SecretHasher, issue_credentials};
+use quittance_services::vault::Vault;
 use quittance_store::repo::access;
 use quittance_store::repo::imports;
 use quittance_store::{DatabaseLocation, Db, StoreError};
@@ -30,7 +30,7 @@ async fn open(config: &Config) -> Result<Db, String> {
     for name in applied {
         tracing::info!(migration = name, "applied migration");
     }
-    quittance_server::isoamp::defaults::seed_missing(&db, chrono::Utc::now())
+    quittance_services::pricing::defaults::seed_missing(&db, chrono::Utc::now())
         .await
         .map_err(|e| format!("cannot set up pricing defaults: {e}"))?;
     Ok(db)
@@ -42,12 +42,12 @@ fn open_vault(config: &Config) -> Result<Vault, String> {
 }
 
 /// The application state for a command that runs Quittance's own code without serving.
-async fn state_for(config: Config) -> Result<(Db, AppState), String> {
+async fn state_for(config: Config) -> Result<(Db, App), String> {
     let db = open(&config).await?;
     let hasher =
         SecretHasher::load_or_create(config.credential_hash_key.as_deref(), &config.data_dir)?;
     let vault = open_vault(&config)?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
+    let state = App::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     Ok((db, state))
 }
 
@@ -56,7 +56,7 @@ pub async fn worker(common: CommonArgs) -> Result<(), String> {
     init_logging(config.log_format);
     let (db, state) = state_for(config).await?;
     tracing::info!(backend = ?db.backend(), "Quittance worker running the plan scheduler and housekeeping");
-    quittance_server::work(state, shutdown_signal()).await;
+    quittance_services::housekeeping::work(state, shutdown_signal()).await;
     db.close().await;
     Ok(())
 }
@@ -93,14 +93,13 @@ pub async fn test_clock(action: TestClockAction) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no organization named {organization:?}"))?;
-    let advanced = quittance_server::v1::settings::advance_clock(&state, &org, days, seconds).await;
+    let advanced = quittance_services::scheduler::advance_clock(&state, &org, days, seconds).await;
     db.close().await;
-    let advanced = advanced.map_err(|e| e.message().to_owned())?;
+    let (_, clock, charged) = advanced.map_err(|e| e.message().to_owned())?;
     println!(
-        "{organization}: now {} ({} in its time zone); {} installment(s) charged",
-        advanced.now,
-        advanced.today,
-        advanced.installments_charged.unwrap_or(0)
+        "{organization}: now {} ({} in its time zone); {charged} installment(s) charged",
+        quittance_services::resources::datetime(clock.now),
+        clock.today().format("%Y-%m-%d"),
     );
     Ok(())
 }
@@ -117,8 +116,8 @@ pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> 
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(backend = ?db.backend(), "Quittance listening on http://{address} (docs at http://{address}/docs)");
     let vault = open_vault(&config)?;
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
-    let served = quittance_server::serve(listener, state, shutdown_signal()).await;
+    let state = App::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
+    let served = quittance_server::serve(listener, state.into(), shutdown_signal()).await;
     db.close().await;
     served.map_err(|e| format!("the server stopped: {e}"))
 }
@@ -453,7 +452,7 @@ pub async fn keys(action: KeysAction) -> Result<(), String> {
                 let id = vault.add_key().map_err(|e| e.to_string())?;
                 println!("added vault key {id}");
             }
-            let done = quittance_server::vault::reseal_all(&vault, &db, 500).await;
+            let done = quittance_services::vault::reseal_all(&vault, &db, 500).await;
             db.close().await;
             let done = done?;
             println!(
@@ -467,7 +466,7 @@ pub async fn keys(action: KeysAction) -> Result<(), String> {
             let config = load(&common, None)?;
             let db = open(&config).await?;
             let vault = open_vault(&config)?;
-            let counts = quittance_server::vault::count_by_key(&db).await;
+            let counts = quittance_services::vault::count_by_key(&db).await;
             db.close().await;
             println!("current key: {}", vault.current_key_id());
             for (key, count) in counts? {
@@ -559,7 +558,7 @@ const LISTENER_LEASE: chrono::Duration = chrono::Duration::minutes(10);
 
 pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
     use quittance_domain::events::EventType;
-    use quittance_server::webhooks::{delivery, sample, signing};
+    use quittance_services::webhooks::{delivery, sample, signing};
     match action {
         WebhooksAction::Trigger {
             common,
@@ -622,7 +621,7 @@ pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
             let (db, state) = state_for(config).await?;
             let org = organization_named(&db, &organization).await?;
             let secret = signing::new_endpoint_secret();
-            let mut record = quittance_server::v1::webhooks::new_record(
+            let mut record = quittance_services::webhooks::endpoints::new_record(
                 &state,
                 &org,
                 quittance_domain::webhooks::WebhookApi::Listener,
@@ -631,7 +630,7 @@ pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
                 &secret,
             );
             record.expires_at = Some(state.clock.now() + LISTENER_LEASE);
-            let record = quittance_server::v1::webhooks::insert(&state, record, kinds)
+            let record = quittance_services::webhooks::endpoints::insert(&state, record, kinds)
                 .await
                 .map_err(|e| e.message().to_owned())?;
             println!(

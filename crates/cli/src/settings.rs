@@ -3,7 +3,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use quittance_server::config::{Config, LogFormat};
+use quittance_services::config::{Config, LogFormat};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;

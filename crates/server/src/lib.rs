@@ -1,34 +1,21 @@
 //! Quittance's HTTP server: the `/v1` receivables API (seed 000), OAuth client credentials,
 //! bulk import, the OpenAPI document and docs page, and the operations endpoints.
 
-pub mod auth;
-pub mod bulk_import;
-pub mod config;
-pub mod error;
-pub mod events;
-pub mod extract;
-pub mod idempotency;
+pub mod http;
 pub mod isoamp;
 pub mod ops;
-pub mod payment_flow;
-pub mod processor;
-pub mod scheduler;
-pub mod state;
-pub mod statements;
-pub mod telemetry;
 pub mod v1;
-pub mod vault;
-pub mod webhooks;
-pub mod wire;
 
-use crate::error::{ApiError, ErrorBody, ErrorClass};
-use crate::state::AppState;
+use crate::http::{auth, idempotency, telemetry};
+use quittance_services::{scheduler, statements, webhooks};
+
+use crate::http::error::{ApiError, ErrorBody, ErrorClass};
+use crate::http::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
 use std::future::Future;
-use std::time::Duration;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -195,14 +182,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let housekeeping = tokio::spawn(quittance_services::housekeeping::housekeeping(
+        state.app.clone(),
+    ));
     let scheduler = state
         .config
         .scheduler
-        .then(|| tokio::spawn(scheduler::run_forever(state.clone())));
+        .then(|| tokio::spawn(scheduler::run_forever(state.app.clone())));
     let deliveries = state.config.webhooks.then(|| {
         tokio::spawn(webhooks::delivery::run_forever(
-            state.clone(),
+            state.app.clone(),
             String::new(),
             |_| {},
         ))
@@ -210,7 +199,7 @@ pub async fn serve(
     let statements = state
         .config
         .statements
-        .then(|| tokio::spawn(statements::run_forever(state.clone())));
+        .then(|| tokio::spawn(statements::run_forever(state.app.clone())));
     // With each connection's peer address, for the token endpoint's per-address throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
@@ -221,98 +210,4 @@ pub async fn serve(
         task.abort();
     }
     served
-}
-
-/// `quittance worker`: the plan scheduler, webhook delivery, statement analysis, the reconciler
-/// and the rest of housekeeping, without the HTTP server, until `shutdown` completes.
-pub async fn work(state: AppState, shutdown: impl Future<Output = ()>) {
-    let tasks = [
-        tokio::spawn(housekeeping(state.clone())),
-        tokio::spawn(scheduler::run_forever(state.clone())),
-        tokio::spawn(statements::run_forever(state.clone())),
-        tokio::spawn(webhooks::delivery::run_forever(
-            state,
-            String::new(),
-            |_| {},
-        )),
-    ];
-    shutdown.await;
-    for task in tasks {
-        task.abort();
-    }
-}
-
-/// An import not updated for this long belongs to a process that stopped.
-const STALLED_IMPORT: chrono::Duration = chrono::Duration::minutes(5);
-
-async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match housekeeping_once(&state).await {
-            Ok(done) if done != Housekeeping::default() => {
-                tracing::info!(?done, "housekeeping")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e.message(), "housekeeping failed"),
-        }
-    }
-}
-
-/// What one round of housekeeping did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Housekeeping {
-    pub expired_tokens: u64,
-    pub stalled_imports: u64,
-    pub expired_idempotency_keys: u64,
-    pub expired_listeners: u64,
-    pub reconciled: payment_flow::Reconciled,
-    pub settlement_batches: usize,
-}
-
-/// One round of housekeeping: deletes expired tokens, idempotency keys and abandoned
-/// `webhooks listen` endpoints; marks failed the
-/// imports no process has advanced for five minutes, removing their uploads kept here; runs
-/// the payment reconciler; and, when enabled, the daily settlement close.
-pub async fn housekeeping_once(state: &AppState) -> Result<Housekeeping, ApiError> {
-    let now = state.clock.now();
-    let (tokens, stalled, keys, listeners) = state
-        .db
-        .write(move |tx| {
-            Box::pin(async move {
-                let tokens = quittance_store::repo::access::purge_expired_tokens(tx, now).await?;
-                let stalled = quittance_store::repo::imports::fail_interrupted_imports(
-                    tx,
-                    now - STALLED_IMPORT,
-                    now,
-                )
-                .await?;
-                let keys = quittance_store::repo::idempotency::purge_expired(tx, now).await?;
-                let listeners = quittance_store::repo::webhooks::expired_listeners(tx, now).await?;
-                for (org, webhook) in &listeners {
-                    quittance_store::repo::webhooks::delete_webhook(tx, org, webhook).await?;
-                }
-                let listeners = u64::try_from(listeners.len()).unwrap_or(u64::MAX);
-                Ok::<_, quittance_store::StoreError>((tokens, stalled, keys, listeners))
-            })
-        })
-        .await?;
-    for (id, format) in &stalled {
-        // Another server's job has its upload on that server; here there is nothing to remove.
-        let _ = std::fs::remove_file(v1::imports::spool_path(&state.config.data_dir, id, *format));
-    }
-    let reconciled = payment_flow::reconcile_once(state).await?;
-    let settlement_batches = if state.config.daily_settlement {
-        payment_flow::settle_daily(state).await?
-    } else {
-        0
-    };
-    Ok(Housekeeping {
-        expired_tokens: tokens,
-        stalled_imports: u64::try_from(stalled.len()).unwrap_or(u64::MAX),
-        expired_idempotency_keys: keys,
-        expired_listeners: listeners,
-        reconciled,
-        settlement_batches,
-    })
 }

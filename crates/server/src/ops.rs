@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness, readiness (the database answers) and Prometheus metrics.
 
-use crate::error::{ApiError, ApiResult, ErrorClass};
-use crate::state::AppState;
+use crate::http::error::{ApiError, ApiResult, ErrorClass};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
@@ -22,7 +22,7 @@ pub async fn healthz() -> Json<Health> {
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Health), (status = 503, body = crate::http::error::ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");

@@ -3,17 +3,17 @@
 //! types (`vmd`, `vs`, `mc`, `ds`) are split with the organization's default merchant type.
 
 use super::documents::find_in;
-use super::merchant_types::StoredMerchantType;
-use super::pricing_settings::{cost_model, schedule_a_in};
 use super::proposals::{count, decimal};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::AppJson;
-use crate::state::AppState;
-use crate::wire::AmountText;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::AppJson;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use quittance_pricing::{Activity, ActivityType, ScheduleA, margin, plain_text};
+use quittance_services::pricing::merchant_types::StoredMerchantType;
+use quittance_services::pricing::settings::{cost_model, schedule_a_in};
+use quittance_services::wire::AmountText;
 use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
 

@@ -1,44 +1,19 @@
 //! `GET /api/events` and `GET /api/events/{id}`, as seed 001 documents them: bare UUID ids,
 //! Unix-second times, `limit` (1–100, default 25), `startTime` and `startAfterId`.
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::AppQuery;
-use crate::state::AppState;
-use crate::v1::events::{event_limit, raw_data};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::AppQuery;
+use crate::http::extract::event_limit;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::DateTime;
 use quittance_domain::ids::EventId;
-use quittance_store::repo::events::{self as store, Event, EventFilter};
+pub use quittance_services::resources::events::IsoAmpEvent;
+use quittance_store::repo::events::{self as store, EventFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct IsoAmpEvent {
-    pub id: String,
-    /// Always `event`.
-    pub object: &'static str,
-    /// Unix time, in seconds.
-    pub time: i64,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    #[schema(value_type = Object)]
-    pub data: Box<RawValue>,
-}
-
-impl IsoAmpEvent {
-    pub(crate) fn new(event: Event) -> ApiResult<Self> {
-        Ok(IsoAmpEvent {
-            data: raw_data(&event)?,
-            id: event.id.uuid().hyphenated().to_string(),
-            object: "event",
-            time: event.created_at.timestamp(),
-            event_type: event.event_type.as_str().to_owned(),
-        })
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -115,7 +90,7 @@ pub async fn list(
         data: events
             .into_iter()
             .map(IsoAmpEvent::new)
-            .collect::<ApiResult<_>>()?,
+            .collect::<Result<_, _>>()?,
     }))
 }
 

@@ -4,13 +4,13 @@
 //! `GET /api/v1/proposals/{id}/handoff_links`, the rendered buttons of one proposal.
 
 use super::documents::{self as docs, Kind, Page, Stored};
-use super::proposals::StoredProposal;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use quittance_services::pricing::proposals::StoredProposal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -192,7 +192,8 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<()> {
-    docs::remove::<StoredHandoffLink>(&state, caller.organization(), &id).await
+    docs::remove::<StoredHandoffLink>(&state, caller.organization(), &id).await?;
+    Ok(())
 }
 
 /// A proposal's buttons, with their URLs rendered.

@@ -3,92 +3,15 @@
 //! with a default merchant type whose mix reproduces the seed's simple proposal; it can be
 //! changed but not deleted.
 
-use super::documents::{self as docs, Kind, Stored};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
+use super::documents::{self as docs, Stored};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use quittance_pricing::{Decimal, Leaf, Mix, parse_decimal, plain_text};
+use quittance_services::pricing::merchant_types::{CardShare, StoredMerchantType, mix_of};
 use serde::{Deserialize, Serialize};
-
-/// One leaf's shares, as numeric strings.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CardShare {
-    /// visa_credit, visa_check, mastercard_credit, mastercard_check, discover_credit,
-    /// discover_check, amex or pin_debit.
-    #[serde(rename = "type")]
-    pub leaf: String,
-    /// Share of card volume, 0 to 1.
-    pub volume_share: String,
-    /// Share of transactions, 0 to 1.
-    pub transactions_share: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct StoredMerchantType {
-    pub name: String,
-    pub mccs: Vec<String>,
-    /// The organization's default: used for prospects without a merchant type.
-    pub default: bool,
-    pub card_mix: Vec<CardShare>,
-}
-
-impl Kind for StoredMerchantType {
-    const KIND: &'static str = "merchant_type";
-    const NAME: &'static str = "merchant type";
-}
-
-impl StoredMerchantType {
-    /// The default merchant type: the mix behind the seed's simple proposal.
-    pub fn default_type() -> StoredMerchantType {
-        let mix = Mix::seed_default();
-        StoredMerchantType {
-            name: "Default".to_owned(),
-            mccs: Vec::new(),
-            default: true,
-            card_mix: Leaf::ALL
-                .iter()
-                .map(|&leaf| CardShare {
-                    leaf: leaf.as_str().to_owned(),
-                    volume_share: plain_text(mix.volume_share(leaf)),
-                    transactions_share: plain_text(mix.item_share(leaf)),
-                })
-                .collect(),
-        }
-    }
-
-    /// The stored mix (checked when it was saved).
-    pub fn mix(&self) -> ApiResult<Mix> {
-        mix_of(&self.card_mix)
-    }
-}
-
-/// A card mix from its shares; leaves not listed have no share. 422 naming `card_mix`.
-fn mix_of(shares: &[CardShare]) -> ApiResult<Mix> {
-    let bad = |message: String| ApiError::unprocessable("card_mix", message);
-    let mut volume = Vec::with_capacity(shares.len());
-    let mut items = Vec::with_capacity(shares.len());
-    for share in shares {
-        let leaf = Leaf::parse(&share.leaf).ok_or_else(|| {
-            bad(format!(
-                "unknown card type {:?}; one of {}",
-                share.leaf,
-                Leaf::choices()
-            ))
-        })?;
-        let number = |text: &str, what: &str| -> ApiResult<Decimal> {
-            parse_decimal(text).map_err(|e| bad(format!("{what} of {}: {e}", share.leaf)))
-        };
-        volume.push((leaf, number(&share.volume_share, "volume_share")?));
-        items.push((
-            leaf,
-            number(&share.transactions_share, "transactions_share")?,
-        ));
-    }
-    Mix::new(&volume, &items).map_err(|e| bad(e.to_string()))
-}
 
 fn mccs(values: Vec<String>) -> ApiResult<Vec<String>> {
     values
@@ -247,5 +170,6 @@ pub async fn delete(
         &found.id,
     )
     .await?;
-    docs::remove::<StoredMerchantType>(&state, caller.organization(), &id).await
+    docs::remove::<StoredMerchantType>(&state, caller.organization(), &id).await?;
+    Ok(())
 }

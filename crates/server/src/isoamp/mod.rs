@@ -1,7 +1,6 @@
 //! The ISO Amp face (seed 001) under `/api`: its paths, camelCase fields and `"object"`
 //! markers exactly as the seed prints them. Authenticated with an API key sent bare.
 
-pub mod defaults;
 pub mod documents;
 pub mod estimate;
 pub mod events;
@@ -16,7 +15,7 @@ pub mod statement_analyses;
 pub mod users;
 pub mod webhooks;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

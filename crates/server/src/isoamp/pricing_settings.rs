@@ -3,80 +3,23 @@
 //! statement-summary estimate, proposals' margins and statement analyses use. An organization
 //! that never set it gets 0.12% + $0.02, the figures behind the seed's `scheduleACost`.
 
-use super::documents::{self as docs, Kind, find_in, insert_in, replace_in};
+use super::documents::{self as docs, find_in, insert_in, replace_in};
 use super::proposals::decimal;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::AppJson;
-use crate::state::AppState;
-use crate::wire::AmountText;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::AppJson;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use quittance_domain::ids::OrganizationId;
-use quittance_pricing::{CostModel, Decimal, ScheduleA, parse_decimal, plain_text};
-use quittance_store::{StoreError, Tx};
+use quittance_pricing::{Decimal, ScheduleA, plain_text};
+use quittance_services::pricing::settings::{StoredPricingSettings, schedule_a_in};
+use quittance_services::wire::AmountText;
+use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 
 /// The largest Schedule A fee per item accepted, in dollars: far above any real one, so a
 /// misplaced decimal point is caught.
 const MAX_PER_ITEM: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
-
-/// The stored settings: decimal text, as the face prints it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredPricingSettings {
-    pub schedule_a_rate: String,
-    pub schedule_a_per_item: String,
-}
-
-impl Kind for StoredPricingSettings {
-    const KIND: &'static str = "pricing_settings";
-    const NAME: &'static str = "pricing settings";
-    const UNIQUE_FIELD: &'static str = "organization";
-
-    /// One document per organization.
-    fn unique_key(&self) -> Option<String> {
-        Some("settings".to_owned())
-    }
-}
-
-impl StoredPricingSettings {
-    fn of(schedule_a: ScheduleA) -> StoredPricingSettings {
-        StoredPricingSettings {
-            schedule_a_rate: plain_text(schedule_a.rate),
-            schedule_a_per_item: plain_text(schedule_a.per_item),
-        }
-    }
-
-    fn schedule_a(&self) -> Result<ScheduleA, StoreError> {
-        let read = |text: &str| {
-            parse_decimal(text)
-                .map_err(|e| StoreError::Decode(format!("pricing settings {text:?}: {e}")))
-        };
-        Ok(ScheduleA {
-            rate: read(&self.schedule_a_rate)?,
-            per_item: read(&self.schedule_a_per_item)?,
-        })
-    }
-}
-
-/// The organization's Schedule A, or the default when it never set one.
-pub async fn schedule_a_in(tx: &mut dyn Tx, org: &OrganizationId) -> Result<ScheduleA, StoreError> {
-    match find_in::<StoredPricingSettings>(tx, org, |_| true).await? {
-        Some(found) => found.body.schedule_a(),
-        None => Ok(ScheduleA::default()),
-    }
-}
-
-/// The shipped rate tables with an organization's Schedule A.
-pub fn cost_model(schedule_a: ScheduleA) -> ApiResult<CostModel> {
-    static SHIPPED: OnceLock<Result<CostModel, String>> = OnceLock::new();
-    SHIPPED
-        .get_or_init(|| CostModel::shipped().map_err(|e| e.to_string()))
-        .as_ref()
-        .map(|model| model.clone().with_schedule_a(schedule_a))
-        .map_err(|e| ApiError::internal(format!("the shipped rate tables: {e}")))
-}
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

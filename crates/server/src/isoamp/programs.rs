@@ -4,82 +4,18 @@
 //! program's features. A new organization starts with a default program holding the seed's
 //! nineteen fee lines; it can be changed but not deleted.
 
-use super::documents::{self as docs, Kind, Stored};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
-use crate::wire::AmountText;
+use super::documents::{self as docs, Stored};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use quittance_pricing::{FeeBasis, FeeLine, default_program, fee_text, parse_decimal};
+use quittance_pricing::{FeeBasis, fee_text, parse_decimal};
+use quittance_services::pricing::programs::{Feature, Fee, StoredProgram};
+use quittance_services::wire::AmountText;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Fee {
-    pub name: String,
-    pub internal_name: String,
-    /// A rate, a per-item fee, a monthly fee or a multiplier, by basis.
-    pub amount: String,
-    pub basis: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Feature {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct StoredProgram {
-    pub name: String,
-    /// The organization's default: proposed when no preferred program is given.
-    pub default: bool,
-    pub fees: Vec<Fee>,
-    pub features: Vec<Feature>,
-}
-
-impl Kind for StoredProgram {
-    const KIND: &'static str = "program";
-    const NAME: &'static str = "program";
-}
-
-impl StoredProgram {
-    /// The default program: the seed's nineteen fee lines.
-    pub fn default_program() -> StoredProgram {
-        StoredProgram {
-            name: "Default".to_owned(),
-            default: true,
-            fees: default_program()
-                .into_iter()
-                .map(|line| Fee {
-                    amount: fee_text(line.amount),
-                    basis: line.basis.to_string(),
-                    name: line.name,
-                    internal_name: line.internal_name,
-                })
-                .collect(),
-            features: Vec::new(),
-        }
-    }
-
-    /// The fee lines, as the pricing model takes them (checked when saved).
-    pub fn lines(&self) -> ApiResult<Vec<FeeLine>> {
-        self.fees
-            .iter()
-            .enumerate()
-            .map(|(i, fee)| {
-                let at = |field: &str| format!("fees[{i}].{field}");
-                let amount = parse_decimal(&fee.amount)
-                    .map_err(|e| ApiError::unprocessable(at("amount"), e.to_string()))?;
-                let basis = FeeBasis::parse(&fee.basis)
-                    .map_err(|e| ApiError::unprocessable(at("basis"), e.to_string()))?;
-                Ok(FeeLine::new(&fee.name, &fee.internal_name, amount, basis))
-            })
-            .collect()
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Program {
@@ -279,5 +215,6 @@ pub async fn delete(
     if found.body.default {
         return Err(ApiError::conflict("the default program cannot be deleted"));
     }
-    docs::remove::<StoredProgram>(&state, caller.organization(), &id).await
+    docs::remove::<StoredProgram>(&state, caller.organization(), &id).await?;
+    Ok(())
 }

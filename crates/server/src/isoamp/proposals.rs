@@ -5,72 +5,26 @@
 //! split the fee lines need is kept with the proposal, though `merchant_activity` shows only
 //! brands, as the seed's does. Fee lines are listed in the program's order.
 
-use super::documents::{self as docs, Kind, Stored, find_in, get_in};
-use super::merchant_types::StoredMerchantType;
-use super::pricing_settings::{cost_model, schedule_a_in};
-use super::programs::{Feature, StoredProgram};
+use super::documents::{self as docs, Stored, find_in, get_in};
 use super::prospects::StoredProspect;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
-use crate::wire::AmountText;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::ids::OrganizationId;
 use quittance_pricing::{
-    Activity, ActivityType, CostModel, Decimal, Leaf, activity_text, fee_text,
-    items_from_avg_ticket, parse_decimal, price,
+    Activity, ActivityType, CostModel, Decimal, fee_text, items_from_avg_ticket, parse_decimal,
 };
+use quittance_services::pricing::merchant_types::StoredMerchantType;
+use quittance_services::pricing::programs::{Feature, StoredProgram};
+use quittance_services::pricing::proposals::{ActivityRow, StoredProposal, priced_proposal};
+use quittance_services::pricing::settings::{cost_model, schedule_a_in};
+use quittance_services::wire::AmountText;
 use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ActivityRow {
-    /// Visa, Mastercard, Discover, American Express or PIN Debit.
-    #[serde(rename = "type")]
-    pub brand: String,
-    pub volume: String,
-    pub transactions: String,
-}
-
-/// One leaf's activity, kept for the fee lines (the credit/debit split).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LeafRow {
-    pub leaf: String,
-    pub volume: String,
-    pub items: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PricedRow {
-    pub name: String,
-    pub internal_name: String,
-    pub amount: String,
-    pub monthly_amount: String,
-    pub applies: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredProposal {
-    /// The prospect a simple proposal was made for; none for a statement analysis's.
-    pub prospect_id: Option<String>,
-    /// The statement analysis that made it, if one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statement_analysis_id: Option<String>,
-    pub program_id: String,
-    pub merchant_activity: Vec<ActivityRow>,
-    pub leaves: Vec<LeafRow>,
-    pub program_features: Vec<Feature>,
-    pub proposed_fees: Vec<PricedRow>,
-    pub total_fees: Option<String>,
-}
-
-impl Kind for StoredProposal {
-    const KIND: &'static str = "proposal";
-    const NAME: &'static str = "proposal";
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProposedFee {
@@ -328,52 +282,4 @@ pub async fn create_simple(
     };
     let created = docs::create(&state, caller.organization(), body).await?;
     Ok(Json(created.into()))
-}
-
-/// A proposal of `program` for a month of `activity`.
-pub fn priced_proposal(
-    program: &Stored<StoredProgram>,
-    activity: &Activity,
-    costs: &CostModel,
-    total_fees: Option<String>,
-) -> ApiResult<StoredProposal> {
-    let costs = costs
-        .estimate(activity)
-        .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
-    let priced = price(&program.body.lines()?, activity, &costs)
-        .map_err(|e| ApiError::unprocessable("total_volume", e.to_string()))?;
-    Ok(StoredProposal {
-        prospect_id: None,
-        statement_analysis_id: None,
-        program_id: program.id.clone(),
-        merchant_activity: activity
-            .brand_rows()
-            .iter()
-            .map(|row| ActivityRow {
-                brand: row.name.to_owned(),
-                volume: activity_text(row.volume),
-                transactions: activity_text(Decimal::from(row.items)),
-            })
-            .collect(),
-        leaves: Leaf::ALL
-            .iter()
-            .map(|&leaf| LeafRow {
-                leaf: leaf.as_str().to_owned(),
-                volume: fee_text(activity.leaf(leaf).volume),
-                items: activity.leaf(leaf).items,
-            })
-            .collect(),
-        program_features: Vec::new(),
-        proposed_fees: priced
-            .into_iter()
-            .map(|f| PricedRow {
-                name: f.name,
-                internal_name: f.internal_name,
-                amount: fee_text(f.amount),
-                monthly_amount: fee_text(f.monthly_amount),
-                applies: f.applies,
-            })
-            .collect(),
-        total_fees,
-    })
 }

@@ -1,27 +1,14 @@
 //! `/api/prospect_stages`: a new organization starts with the seed's five (Prospect, Quoted,
 //! Contacted, Closed-Yes, Closed-No); they are listed and read, not changed.
 
-use super::documents::{self as docs, Kind, Stored};
-use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorBody};
-use crate::state::AppState;
+use super::documents::{self as docs, Stored};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-
-/// The stages every organization starts with, in order.
-pub const DEFAULT_STAGES: [&str; 5] =
-    ["Prospect", "Quoted", "Contacted", "Closed-Yes", "Closed-No"];
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredStage {
-    pub name: String,
-}
-
-impl Kind for StoredStage {
-    const KIND: &'static str = "prospect_stage";
-    const NAME: &'static str = "prospect stage";
-}
+use quittance_services::pricing::stages::StoredStage;
+use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProspectStage {

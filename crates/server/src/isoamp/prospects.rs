@@ -5,17 +5,17 @@
 //! creating a prospect): both are served as well.
 
 use super::documents::{self as docs, Kind, Stored, get_in};
-use super::merchant_types::StoredMerchantType;
-use super::prospect_stages::StoredStage;
 use super::users::StoredUser;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
-use crate::wire::nullable;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::ids::OrganizationId;
+use quittance_services::pricing::merchant_types::StoredMerchantType;
+use quittance_services::pricing::stages::StoredStage;
+use quittance_services::wire::nullable;
 use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -335,5 +335,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<()> {
-    docs::remove::<StoredProspect>(&state, caller.organization(), &id).await
+    docs::remove::<StoredProspect>(&state, caller.organization(), &id).await?;
+    Ok(())
 }

@@ -1,15 +1,15 @@
 //! Statement analysis, the seed's three steps: `POST /api/statement_analyses` (create),
 //! `POST /api/statement_analyses/{id}/files?filename=…` (the PDF as the raw body, as often as
 //! there are files) and `POST /api/statement_analyses/{id}/start` (202: queued for the
-//! worker in `crate::statements`). `GET /api/statement_analyses/{id}` shows where it stands:
+//! worker in `quittance_services::statements`). `GET /api/statement_analyses/{id}` shows where it stands:
 //! its files, the statements read, the proposal made or why it was rejected.
 
 use super::documents::{self as docs, canonical_id};
 use super::users::StoredUser;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
-use crate::extract::{AppJson, AppQuery, media_type};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
+use crate::http::extract::{AppJson, AppQuery, media_type};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -361,7 +361,7 @@ pub async fn start(
                         agent_id: &request.user_id,
                         name: &request.name,
                     };
-                    crate::events::record(
+                    quittance_services::events::record(
                         tx,
                         &org,
                         EventType::StatementAnalysisRequested,

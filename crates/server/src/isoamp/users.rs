@@ -3,11 +3,11 @@
 //! seconds. Passwords are stored as argon2id hashes and never shown; a user created without
 //! one gets an unguessable one.
 
-use super::documents::{self as docs, Kind, Page, Stored};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
-use crate::state::AppState;
+use super::documents::{self as docs, Kind, Stored};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AppJson, AppQuery};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::secret::random_hex;
@@ -148,7 +148,7 @@ pub async fn list(
     caller: Caller,
     AppQuery(q): AppQuery<ListQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let page = Page::parse(
+    let page = docs::page(
         q.limit.as_deref(),
         q.start_after_id.as_deref(),
         "startAfterId",
@@ -250,5 +250,6 @@ pub async fn delete(
         &found.id,
     )
     .await?;
-    docs::remove::<StoredUser>(&state, caller.organization(), &id).await
+    docs::remove::<StoredUser>(&state, caller.organization(), &id).await?;
+    Ok(())
 }

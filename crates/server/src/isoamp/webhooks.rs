@@ -2,15 +2,15 @@
 //! `hmacSecret`; PATCH and DELETE answer 200 with no body. Deliveries are JSON POSTs of the
 //! event as `GET /api/events/{id}` shows it, signed with `Isoamp-Signature`.
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::AppJson;
-use crate::state::AppState;
-use crate::v1::webhooks::{event_types, insert, new_record, save, target};
-use crate::webhooks::signing;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::AppJson;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::webhooks::WebhookApi;
+use quittance_services::webhooks::endpoints::{event_types, insert, new_record, save, target};
+use quittance_services::webhooks::signing;
 use quittance_store::repo::PageRequest;
 use quittance_store::repo::webhooks::{self as store, WebhookRecord};
 use serde::{Deserialize, Serialize};
@@ -92,7 +92,7 @@ pub async fn list(
             .items
             .into_iter()
             .map(|w| shown(&state, w))
-            .collect::<ApiResult<_>>()?,
+            .collect::<Result<_, _>>()?,
     }))
 }
 
@@ -179,7 +179,8 @@ pub async fn update(
         record.url = target(&state, "url", url).await?;
     }
     record.updated_at = state.clock.now();
-    save(&state, record, subscriptions, false).await
+    save(&state, record, subscriptions, false).await?;
+    Ok(())
 }
 
 /// Delete a webhook; answers 200 with no body.

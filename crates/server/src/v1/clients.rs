@@ -2,11 +2,10 @@
 //! creditors). `client_number` is unique per organization.
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, page};
-use crate::state::AppState;
-use crate::wire::nullable;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::{AppJson, AppQuery, page};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +13,7 @@ use quittance_domain::ids::ClientId;
 use quittance_domain::receivables::{
     Client, ClientStatus, MAX_KEY, MAX_TEXT, optional_email, optional_text, required_text,
 };
+use quittance_services::wire::nullable;
 use quittance_store::StoreError;
 use quittance_store::repo::clients as store;
 use serde::{Deserialize, Serialize};

@@ -1,51 +1,17 @@
 //! `GET /v1/events`: the event log, oldest first, with cursor pagination.
 
-use super::datetime;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::AppQuery;
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::{AppQuery, event_limit};
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use quittance_domain::events::EventType;
 use quittance_domain::ids::EventId;
-use quittance_store::repo::events::{self as store, Event, EventFilter};
+pub use quittance_services::resources::events::{EventResponse, raw_data};
+use quittance_store::repo::events::{self as store, EventFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventResponse {
-    /// `evt_…`; the ISO Amp face shows the same event with the UUID inside.
-    pub id: String,
-    /// Always `event`.
-    pub object: &'static str,
-    /// `master_account.changed`, `master_account.deleted`, …
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub created_at: String,
-    /// The event's data; for account events, the account as in `GET /v1/accounts/{id}`.
-    #[schema(value_type = Object)]
-    pub data: Box<RawValue>,
-}
-
-/// An event's stored data as raw JSON (it was written from a serialized object).
-pub fn raw_data(event: &Event) -> ApiResult<Box<RawValue>> {
-    RawValue::from_string(event.data.clone())
-        .map_err(|e| ApiError::internal(format!("stored event data is not JSON: {e}")))
-}
-
-impl EventResponse {
-    pub(crate) fn new(event: Event) -> ApiResult<Self> {
-        Ok(EventResponse {
-            data: raw_data(&event)?,
-            id: event.id.to_string(),
-            object: "event",
-            event_type: event.event_type.as_str().to_owned(),
-            created_at: datetime(event.created_at),
-        })
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventList {
@@ -64,22 +30,6 @@ pub struct EventQuery {
     event_type: Option<String>,
     since: Option<String>,
     until: Option<String>,
-}
-
-/// `limit` for event lists: 1 to 100, `default` when absent.
-pub fn event_limit(param: &str, value: Option<&str>, default: i64) -> ApiResult<i64> {
-    match value {
-        None => Ok(default),
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("{param} must be an integer from 1 to 100"))
-                    .with_param(param)
-            }),
-    }
 }
 
 fn instant(param: &str, value: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
@@ -145,7 +95,7 @@ pub async fn list(
         data: events
             .into_iter()
             .map(EventResponse::new)
-            .collect::<ApiResult<_>>()?,
+            .collect::<Result<_, _>>()?,
         has_more,
     }))
 }

@@ -4,11 +4,10 @@
 //! its progress and the rejected rows.
 
 use super::datetime;
-use crate::auth::Caller;
-use crate::bulk_import::{self, Progress};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
-use crate::extract::AppQuery;
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
+use crate::http::extract::AppQuery;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -16,9 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::StreamExt as _;
 use quittance_domain::ids::{ImportId, OrganizationId};
 use quittance_domain::import::ImportFormat;
+use quittance_services::bulk_import::{self, Progress, spool_path};
 use quittance_store::repo::imports::{self as store, ImportJob, Rejection};
 use serde::{Deserialize, Serialize};
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt as _;
 
@@ -142,13 +142,6 @@ async fn spool(body: Body, path: &FsPath, limit: u64) -> ApiResult<u64> {
         .await
         .map_err(|e| ApiError::internal(format!("cannot write the import spool: {e}")))?;
     Ok(written)
-}
-
-/// Where an import's upload is kept until the job ends.
-pub fn spool_path(data_dir: &FsPath, id: &ImportId, format: ImportFormat) -> PathBuf {
-    data_dir
-        .join("imports")
-        .join(format!("{id}.{}", format.as_str()))
 }
 
 async fn load(state: &AppState, org: &OrganizationId, id: &str) -> ApiResult<ImportJobResponse> {

@@ -14,8 +14,8 @@ pub mod settings;
 pub mod webhook_access_setups;
 pub mod webhooks;
 
-use crate::extract::PER_PAGE;
-use crate::state::AppState;
+use crate::http::extract::PER_PAGE;
+use crate::http::state::AppState;
 use quittance_store::repo::{PageRequest, Paged};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -111,12 +111,4 @@ impl<T> ListPage<T> {
     }
 }
 
-/// Datetimes on the wire: ISO-8601 in UTC with microseconds, `2026-11-21T06:04:27.123456Z`.
-pub fn datetime(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// Dates on the wire: `YYYY-MM-DD`.
-pub fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-}
+pub use quittance_services::resources::{date, datetime};

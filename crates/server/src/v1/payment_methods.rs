@@ -3,10 +3,10 @@
 //! written (it waits in memory for the card's first authorization).
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, body_id, exactly_one, page};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::{AppJson, AppQuery, body_id, exactly_one, page};
+use crate::http::state::AppState;
 use crate::v1::accounts::DeletedResponse;
 use axum::Json;
 use axum::extract::{Path, State};

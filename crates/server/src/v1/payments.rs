@@ -2,14 +2,14 @@
 //! and the simple refund, plus settlement and the sandbox's after-the-fact events.
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, body_id, exactly_one, page, parse_json, query_param};
-use crate::idempotency::IdempotencyRef;
-use crate::payment_flow::{self, PaymentRequest, Source};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::{
+    AppJson, AppQuery, body_id, exactly_one, page, parse_json, query_param,
+};
+use crate::http::idempotency::IdempotencyRef;
+use crate::http::state::AppState;
 use crate::v1::payment_methods::{AchBody, CardBody};
-use crate::wire::{Amount, AmountText};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -22,9 +22,14 @@ use quittance_domain::ids::{
 use quittance_domain::instruments::MethodType;
 use quittance_domain::payments::{Allocation, PaymentAction, PaymentStatus, check_allocations};
 use quittance_domain::receivables::MAX_TEXT;
+use quittance_services::payments::{self, PaymentRequest, Source};
+pub use quittance_services::resources::payments::{
+    AllocationResponse, MethodSummary, PaymentResponse,
+};
+use quittance_services::wire::{Amount, AmountText};
 use quittance_store::repo::accounts::get_account;
 use quittance_store::repo::payments::{
-    self as store, PaymentFilter, PaymentRecord, RefundRecord, SettlementRecord,
+    self as store, PaymentFilter, RefundRecord, SettlementRecord,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,99 +58,6 @@ pub struct CreatePayment {
     /// `true` (default): a sale, captured at once. `false`: authorization only; capture later.
     pub capture: Option<bool>,
     pub description: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MethodSummary {
-    /// `card` or `ach`.
-    #[serde(rename = "type")]
-    pub method_type: String,
-    pub brand: Option<String>,
-    pub last4: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AllocationResponse {
-    pub sub_account_id: String,
-    #[schema(value_type = f64)]
-    pub amount: Amount,
-    #[schema(value_type = f64)]
-    pub captured: Amount,
-    #[schema(value_type = f64)]
-    pub refunded: Amount,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PaymentResponse {
-    pub id: String,
-    pub account_id: String,
-    pub payment_method_id: Option<String>,
-    /// pending, authorized, captured, declined, voided, refunded, partially_refunded,
-    /// returned, charged_back, settled, error or unknown.
-    pub status: String,
-    #[schema(value_type = f64, example = 100.5)]
-    pub amount: Amount,
-    #[schema(value_type = f64)]
-    pub amount_captured: Amount,
-    #[schema(value_type = f64)]
-    pub amount_refunded: Amount,
-    pub currency: String,
-    pub capture: bool,
-    pub method: MethodSummary,
-    pub description: Option<String>,
-    /// Why the processor declined or failed it (`card_declined`, `insufficient_funds`,
-    /// `processing_error`), or an ACH return code (`R01`).
-    pub decline_code: Option<String>,
-    pub processor_reference: Option<String>,
-    pub allocations: Vec<AllocationResponse>,
-    /// The master account's balance right after the capture.
-    #[schema(value_type = Option<f64>)]
-    pub account_balance_after: Option<Amount>,
-    pub settlement_id: Option<String>,
-    /// The payment plan installment this payment charged, when the scheduler made it.
-    pub installment_id: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<PaymentRecord> for PaymentResponse {
-    fn from(p: PaymentRecord) -> Self {
-        let c = p.currency;
-        PaymentResponse {
-            id: p.id.to_string(),
-            account_id: p.account_id.to_string(),
-            payment_method_id: p.payment_method_id.map(|m| m.to_string()),
-            status: p.status.as_str().to_owned(),
-            amount: Amount::new(p.amount, c),
-            amount_captured: Amount::new(p.amount_captured, c),
-            amount_refunded: Amount::new(p.amount_refunded, c),
-            currency: c.code().to_owned(),
-            capture: p.capture,
-            method: MethodSummary {
-                method_type: p.method_type.as_str().to_owned(),
-                brand: p.brand.map(|b| b.as_str().to_owned()),
-                last4: p.last4,
-            },
-            description: p.description,
-            decline_code: p.decline_code,
-            processor_reference: p.processor_reference,
-            allocations: p
-                .allocations
-                .into_iter()
-                .map(|a| AllocationResponse {
-                    sub_account_id: a.sub_account_id.to_string(),
-                    amount: Amount::new(a.amount, c),
-                    captured: Amount::new(a.captured, c),
-                    refunded: Amount::new(a.refunded, c),
-                })
-                .collect(),
-            account_balance_after: p.account_balance_after.map(|b| Amount::new(b, c)),
-            settlement_id: p.settlement_id.map(|s| s.to_string()),
-            installment_id: p.installment_id.map(|i| i.to_string()),
-            created_at: datetime(p.created_at),
-            updated_at: datetime(p.updated_at),
-        }
-    }
 }
 
 fn payment_id(id: &str) -> ApiResult<PaymentId> {
@@ -219,7 +131,7 @@ pub async fn create(
         }
         Some(d) => Some(d.to_owned()),
     };
-    let payment = payment_flow::create_payment(
+    let payment = payments::create_payment(
         &state,
         &org,
         PaymentRequest {
@@ -247,7 +159,7 @@ pub async fn retrieve(
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(&id)?;
     Ok(Json(
-        payment_flow::get_payment(&state, caller.organization(), &pid)
+        payments::get_payment(&state, caller.organization(), &pid)
             .await?
             .into(),
     ))
@@ -356,7 +268,7 @@ pub async fn capture(
     let pid = payment_id(&id)?;
     let body: AmountBody = optional_body(&body)?;
     Ok(Json(
-        payment_flow::capture(&state, caller.organization(), &pid, body.amount.as_ref())
+        payments::capture(&state, caller.organization(), &pid, body.amount.as_ref())
             .await?
             .into(),
     ))
@@ -372,7 +284,7 @@ pub async fn void(
 ) -> ApiResult<Json<PaymentResponse>> {
     let pid = payment_id(&id)?;
     Ok(Json(
-        payment_flow::void(&state, caller.organization(), &pid)
+        payments::void(&state, caller.organization(), &pid)
             .await?
             .into(),
     ))
@@ -414,7 +326,7 @@ async fn refund_payment(
     let amount = match &body.amount {
         None => None,
         Some(a) => {
-            let currency = payment_flow::get_payment(state, org, pid).await?.currency;
+            let currency = payments::get_payment(state, org, pid).await?.currency;
             Some(a.to_minor("amount", currency)?)
         }
     };
@@ -425,7 +337,7 @@ async fn refund_payment(
         }
         Some(r) => Some(r.to_owned()),
     };
-    let refund = payment_flow::refund(state, org, pid, amount, reason).await?;
+    let refund = payments::refund(state, org, pid, amount, reason).await?;
     Ok((StatusCode::CREATED, Json(refund.into())))
 }
 
@@ -501,7 +413,7 @@ pub async fn simple_refund(
     )
     .await
     .map_err(|e| {
-        if e.class() == crate::error::ErrorClass::NotFound {
+        if e.class() == crate::http::error::ErrorClass::NotFound {
             e.with_param("payment_id")
         } else {
             e
@@ -549,7 +461,7 @@ pub async fn settle(
     caller: Caller,
 ) -> ApiResult<(StatusCode, Json<SettlementsResponse>)> {
     let cutoff = state.clock.now() + chrono::Duration::microseconds(1);
-    let batches = payment_flow::settle(&state, caller.organization(), cutoff).await?;
+    let batches = payments::settle(&state, caller.organization(), cutoff).await?;
     Ok((
         StatusCode::CREATED,
         Json(SettlementsResponse {
@@ -580,13 +492,13 @@ async fn sandbox_reverse(
         return Err(FieldError::new("code", "must be 1 to 16 characters").into());
     }
     if action == PaymentAction::Return {
-        let payment = payment_flow::get_payment(state, caller.organization(), &pid).await?;
+        let payment = payments::get_payment(state, caller.organization(), &pid).await?;
         if payment.method_type != MethodType::Ach {
             return Err(ApiError::conflict("only an ACH payment can be returned"));
         }
     }
     Ok(Json(
-        payment_flow::reverse(state, caller.organization(), &pid, action, Some(code))
+        payments::reverse(state, caller.organization(), &pid, action, Some(code))
             .await?
             .into(),
     ))

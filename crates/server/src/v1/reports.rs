@@ -2,18 +2,18 @@
 //! sub-accounts paid, as a page of JSON or the whole selection streamed as CSV.
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{AppQuery, PER_PAGE, page};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{AppQuery, PER_PAGE, page};
+use crate::http::state::AppState;
 use crate::v1::payments::PaymentListQuery;
-use crate::wire::Amount;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use quittance_domain::ids::PaymentId;
+use quittance_services::wire::Amount;
 use quittance_store::repo::Paged;
 use quittance_store::repo::payments::{self as store, PaymentFilter, ReportRow};
 use serde::Serialize;

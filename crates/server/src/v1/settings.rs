@@ -1,14 +1,14 @@
 //! The organization's settings for payment plans, and the sandbox's test clock.
 
-use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::AppJson;
-use crate::scheduler::{self, OrgClock};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::AppJson;
+use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use quittance_domain::FieldError;
 use quittance_domain::ids::OrganizationId;
+use quittance_services::scheduler::{self, OrgClock};
 use quittance_store::repo::plans::{self as store, OrgSettings};
 use serde::{Deserialize, Serialize};
 
@@ -162,42 +162,6 @@ pub struct AdvanceClock {
     pub seconds: Option<i64>,
 }
 
-/// Moves the organization's time forward, one day at a time, and charges whatever comes due
-/// on each day: a year of a plan in seconds. Time never moves back.
-pub async fn advance_clock(
-    state: &AppState,
-    org: &OrganizationId,
-    days: i64,
-    seconds: i64,
-) -> ApiResult<TestClockResponse> {
-    if !(0..=3660).contains(&days) {
-        return Err(FieldError::new("days", "must be 0 to 3660").into());
-    }
-    if !(0..=86_400 * 3660).contains(&seconds) {
-        return Err(FieldError::new("seconds", "must be 0 to 316224000").into());
-    }
-    let mut charged = 0;
-    // Day by day, so retries and later installments fall due in their turn.
-    let steps = std::iter::repeat_n(86_400i64, usize::try_from(days).unwrap_or(0))
-        .chain((seconds > 0).then_some(seconds));
-    for step in steps {
-        let o = org.clone();
-        state
-            .db
-            .write(move |tx| {
-                Box::pin(async move {
-                    let mut s = store::get_settings(tx, &o).await?;
-                    s.test_clock_offset += step * 1_000_000;
-                    store::update_settings(tx, &o, &s).await
-                })
-            })
-            .await?;
-        charged += scheduler::run_due(state, Some(org)).await?.charged;
-    }
-    let (s, clock) = scheduler::org_clock(state, org).await?;
-    Ok(clock_response(&s, &clock, Some(charged)))
-}
-
 /// Sandbox: move the organization's time forward and charge what comes due.
 #[utoipa::path(post, path = "/v1/test_clock/advance", tag = "sandbox", request_body = AdvanceClock,
     responses((status = 200, body = TestClockResponse), (status = 422, body = ErrorBody)))]
@@ -206,13 +170,12 @@ pub async fn advance(
     caller: Caller,
     AppJson(body): AppJson<AdvanceClock>,
 ) -> ApiResult<Json<TestClockResponse>> {
-    Ok(Json(
-        advance_clock(
-            &state,
-            caller.organization(),
-            body.days.unwrap_or(0),
-            body.seconds.unwrap_or(0),
-        )
-        .await?,
-    ))
+    let (s, clock, charged) = scheduler::advance_clock(
+        &state,
+        caller.organization(),
+        body.days.unwrap_or(0),
+        body.seconds.unwrap_or(0),
+    )
+    .await?;
+    Ok(Json(clock_response(&s, &clock, Some(charged))))
 }

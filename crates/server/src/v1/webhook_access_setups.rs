@@ -6,12 +6,11 @@
 //! sealed by the vault and never shown again.
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, page};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::{AppJson, AppQuery, page};
+use crate::http::state::AppState;
 use crate::v1::accounts::DeletedResponse;
-use crate::webhooks::outbound::refused_url;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,6 +18,7 @@ use quittance_domain::FieldError;
 use quittance_domain::ids::AccessSetupId;
 use quittance_domain::receivables::required_text;
 use quittance_domain::webhooks::{AccessType, KeyTransfer};
+use quittance_services::webhooks::outbound::refused_url;
 use quittance_store::repo::webhooks::{self as store, AccessSetupRecord};
 use serde::{Deserialize, Serialize};
 

@@ -4,37 +4,33 @@
 //! too (`api: "iso_amp"`), with their integer id.
 
 use super::{ListPage, datetime};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{AppJson, AppQuery, page, parse_json};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::http::extract::event_limit;
+use crate::http::extract::{AppJson, AppQuery, page, parse_json};
+use crate::http::state::AppState;
 use crate::v1::accounts::DeletedResponse;
-use crate::v1::events::event_limit;
-use crate::webhooks::outbound::check_target;
-use crate::webhooks::signing;
-use crate::wire::nullable;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use quittance_domain::FieldError;
-use quittance_domain::events::EventType;
-use quittance_domain::ids::{AccessSetupId, DeliveryId, EventId, OrganizationId, WebhookId};
+use quittance_domain::ids::{AccessSetupId, DeliveryId, EventId, WebhookId};
 use quittance_domain::webhooks::{
     PayloadFormat, RequestMethod, RetryPolicy, RetrySchedule, WebhookApi,
 };
-use quittance_store::Tx;
+use quittance_services::webhooks::endpoints::{
+    DISABLED_BY_REQUEST, event_types, insert, new_record, save, target,
+};
+use quittance_services::webhooks::signing;
+use quittance_services::wire::nullable;
 use quittance_store::repo::webhooks::{
     self as store, AttemptRecord, DeliveriesOf, DeliveryRecord, WebhookRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// The most event types one endpoint subscribes to.
-const MAX_EVENT_TYPES: usize = 64;
-/// Longest target URL.
-const MAX_URL: usize = 2048;
 /// How long the previous secret stays valid after a rotation, unless the request says.
 const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 60 * 60;
 const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 60 * 60;
@@ -143,48 +139,6 @@ pub struct UpdateWebhookRequest {
     pub retry_policy: Option<RetryPolicyBody>,
 }
 
-/// The event types of a subscription, resolved (aliases included), with the list as written.
-pub fn event_types(field: &str, given: &[String]) -> Result<Vec<EventType>, FieldError> {
-    if given.is_empty() {
-        return Err(FieldError::new(field, "must name at least one event type"));
-    }
-    if given.len() > MAX_EVENT_TYPES {
-        return Err(FieldError::new(
-            field,
-            format!("must name at most {MAX_EVENT_TYPES} event types"),
-        ));
-    }
-    given
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            EventType::parse_subscription(name).ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}[{i}]"),
-                    format!(
-                        "{name:?} is not an event type; one of {}",
-                        EventType::choices()
-                    ),
-                )
-            })
-        })
-        .collect()
-}
-
-/// Checks a target URL (form, length, address rules) as it is saved.
-pub async fn target(state: &AppState, field: &str, url: &str) -> Result<String, FieldError> {
-    if url.len() > MAX_URL {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {MAX_URL} characters"),
-        ));
-    }
-    check_target(url, state.outbound.allowed())
-        .await
-        .map(|_| url.to_owned())
-        .map_err(|e| FieldError::new(field, e))
-}
-
 fn retry_policy(current: RetryPolicy, body: &RetryPolicyBody) -> Result<RetryPolicy, FieldError> {
     let mut policy = current;
     if let Some(schedule) = &body.schedule {
@@ -215,73 +169,6 @@ fn access_setup(text: &str) -> ApiResult<AccessSetupId> {
     AccessSetupId::parse(text).ok_or_else(|| {
         ApiError::not_found("webhook access setup", text).with_param("access_setup_id")
     })
-}
-
-/// A new endpoint of `api`, enabled, with the default retry policy and a fresh secret.
-pub fn new_record(
-    state: &AppState,
-    org: &OrganizationId,
-    api: WebhookApi,
-    url: String,
-    event_types: Vec<String>,
-    secret: &str,
-) -> WebhookRecord {
-    let now = state.clock.now();
-    let id = WebhookId::generate();
-    WebhookRecord {
-        sealed_secret: state.vault.seal(id.as_str(), secret).to_stored(),
-        id,
-        number: None,
-        organization_id: org.clone(),
-        api,
-        url,
-        method: RequestMethod::Post,
-        format: PayloadFormat::Json,
-        event_types,
-        access_setup_id: None,
-        enabled: true,
-        disabled_reason: None,
-        retry: RetryPolicy::default(),
-        sealed_previous_secret: None,
-        previous_secret_expires_at: None,
-        failing_since: None,
-        expires_at: None,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// The endpoint's access setup, if it names one, belongs to its organization.
-async fn access_setup_exists(tx: &mut dyn Tx, record: &WebhookRecord) -> ApiResult<()> {
-    if let Some(setup) = &record.access_setup_id {
-        store::get_access_setup(tx, &record.organization_id, setup)
-            .await
-            .or_not_found_in("webhook access setup", setup.as_str(), "access_setup_id")?;
-    }
-    Ok(())
-}
-
-/// Stores a new endpoint, checking its access setup belongs to the organization.
-pub async fn insert(
-    state: &AppState,
-    record: WebhookRecord,
-    subscriptions: Vec<EventType>,
-) -> ApiResult<WebhookRecord> {
-    let stored = record.clone();
-    state
-        .db
-        .write(move |tx| {
-            Box::pin(async move {
-                let mut stored = stored;
-                access_setup_exists(tx, &stored).await?;
-                if stored.api == WebhookApi::IsoAmp {
-                    stored.number = Some(store::next_iso_amp_number(tx).await?);
-                }
-                store::insert_webhook(tx, &stored, &subscriptions).await?;
-                Ok::<_, ApiError>(stored)
-            })
-        })
-        .await
 }
 
 /// Create a webhook endpoint. The answer carries its signing secret, shown this once.
@@ -369,36 +256,6 @@ pub async fn retrieve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookResponse>> {
     Ok(Json(load(&state, &caller, &id).await?.into()))
-}
-
-/// Why an endpoint turned off by request is off.
-const DISABLED_BY_REQUEST: &str = "disabled by request";
-
-/// Writes `record` (with new subscriptions, if given); turning it off fails its open
-/// deliveries.
-pub async fn save(
-    state: &AppState,
-    record: WebhookRecord,
-    subscriptions: Option<Vec<EventType>>,
-    turned_off: bool,
-) -> ApiResult<()> {
-    let now = state.clock.now();
-    let id = record.id.to_string();
-    state
-        .db
-        .write(move |tx| {
-            Box::pin(async move {
-                access_setup_exists(tx, &record).await?;
-                store::update_webhook(tx, &record, subscriptions.as_deref())
-                    .await
-                    .or_not_found("webhook", &id)?;
-                if turned_off {
-                    store::fail_open_deliveries(tx, &record.id, DISABLED_BY_REQUEST, now).await?;
-                }
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await
 }
 
 /// Update a webhook endpoint: the fields given replace the stored ones.

@@ -1,6 +1,6 @@
 use crate::helpers::{assert_error, send, spawn_app, spawn_app_with, test_config};
 use base64::Engine as _;
-use quittance_server::config::Config;
+use quittance_services::config::Config;
 use reqwest::StatusCode;
 use serde_json::json;
 

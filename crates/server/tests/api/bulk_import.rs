@@ -249,7 +249,7 @@ async fn housekeeping_fails_a_stalled_import_and_removes_its_upload() {
         })
         .await
         .expect("job");
-    let spool = quittance_server::v1::imports::spool_path(
+    let spool = quittance_services::bulk_import::spool_path(
         &app.state.config.data_dir,
         &id,
         ImportFormat::Csv,
@@ -258,7 +258,7 @@ async fn housekeeping_fails_a_stalled_import_and_removes_its_upload() {
     std::fs::write(&spool, "account_number,reference,original_balance\n").expect("spool");
 
     assert_eq!(
-        quittance_server::housekeeping_once(&app.state)
+        quittance_services::housekeeping::housekeeping_once(&app.state)
             .await
             .expect("sweep")
             .stalled_imports,
@@ -267,7 +267,7 @@ async fn housekeeping_fails_a_stalled_import_and_removes_its_upload() {
     );
     assert!(spool.exists());
     app.clock.advance(chrono::Duration::minutes(6));
-    let swept = quittance_server::housekeeping_once(&app.state)
+    let swept = quittance_services::housekeeping::housekeeping_once(&app.state)
         .await
         .expect("sweep");
     assert_eq!(swept.stalled_imports, 1);

@@ -159,7 +159,7 @@ async fn a_panicking_handler_answers_500_in_the_error_shape_without_its_message(
         .route("/boom", axum::routing::get(boom))
         .layer(axum::middleware::from_fn_with_state(
             app.state.clone(),
-            quittance_server::telemetry::observe,
+            quittance_server::http::telemetry::observe,
         ))
         .with_state(app.state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

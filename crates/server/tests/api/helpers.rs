@@ -1,8 +1,8 @@
 use chrono::Utc;
 use quittance_domain::ManualClock;
-use quittance_server::auth::{IssuedCredentials, SecretHasher, issue_credentials};
-use quittance_server::config::Config;
-use quittance_server::state::AppState;
+use quittance_server::http::state::AppState;
+use quittance_services::config::Config;
+use quittance_services::credentials::{IssuedCredentials, SecretHasher, issue_credentials};
 use quittance_store::testing::TestDatabase;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -60,15 +60,17 @@ pub async fn spawn_app_with(mut config: Config) -> TestApp {
     let hasher = SecretHasher::from_hex(&"5a".repeat(32)).expect("key");
     let clock = ManualClock::new(Utc::now());
     let vault =
-        quittance_server::vault::Vault::load_or_create(None, &config.data_dir).expect("vault");
-    let state = AppState::new(
-        db.db.clone(),
-        config,
-        Arc::new(clock.clone()),
-        hasher,
-        vault,
-    )
-    .expect("state");
+        quittance_services::vault::Vault::load_or_create(None, &config.data_dir).expect("vault");
+    let state = AppState::from(
+        quittance_services::App::new(
+            db.db.clone(),
+            config,
+            Arc::new(clock.clone()),
+            hasher,
+            vault,
+        )
+        .expect("state"),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

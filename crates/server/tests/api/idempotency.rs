@@ -150,7 +150,7 @@ async fn keys_are_scoped_per_organization_and_expire() {
     app.clock
         .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     let acme = app.org("acme").await;
-    let swept = quittance_server::housekeeping_once(&app.state)
+    let swept = quittance_services::housekeeping::housekeeping_once(&app.state)
         .await
         .expect("purge");
     assert_eq!(swept.expired_idempotency_keys, 2);

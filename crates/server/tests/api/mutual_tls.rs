@@ -4,7 +4,7 @@
 
 use crate::helpers::{spawn_app_with, test_config};
 use quittance_domain::events::EventType;
-use quittance_server::webhooks::{delivery, sample};
+use quittance_services::webhooks::{delivery, sample};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
@@ -152,7 +152,7 @@ async fn receivers_demanding_a_client_certificate_get_the_access_setups_one() {
     let dir = tempfile::tempdir().expect("dir");
     let roots = dir.path().join("receiver-ca.pem");
     std::fs::write(&roots, ca.pem()).expect("write roots");
-    let app = spawn_app_with(quittance_server::config::Config {
+    let app = spawn_app_with(quittance_services::config::Config {
         webhook_root_certificates: Some(roots),
         ..test_config()
     })

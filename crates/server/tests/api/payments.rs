@@ -322,7 +322,7 @@ async fn the_sandbox_declines_fails_and_times_out_on_its_test_numbers() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     app.clock.advance(chrono::Duration::minutes(2));
-    let swept = quittance_server::housekeeping_once(&app.state)
+    let swept = quittance_services::housekeeping::housekeeping_once(&app.state)
         .await
         .expect("reconcile");
     assert_eq!(swept.reconciled.payments, 1);
@@ -528,7 +528,7 @@ async fn an_ach_debit_settles_and_the_r01_account_comes_back_returned() {
     // The daily close does it on its own after midnight UTC (a day on, with a fresh token).
     app.clock.advance(chrono::Duration::days(1));
     let org = app.org("acme").await;
-    let swept = quittance_server::housekeeping_once(&app.state)
+    let swept = quittance_services::housekeeping::housekeeping_once(&app.state)
         .await
         .expect("close");
     assert_eq!(swept.settlement_batches, 1);
@@ -710,7 +710,7 @@ async fn the_payments_report_filters_and_streams_csv() {
 
 #[tokio::test]
 async fn rotating_the_vault_key_reseals_every_number_and_saved_cards_still_pay() {
-    use quittance_server::vault::reseal_all;
+    use quittance_services::vault::reseal_all;
     use quittance_store::repo::payment_methods::{count_by_key, reseal, sealed_under_other_keys};
     let app = spawn_app().await;
     let org = app.org("acme").await;

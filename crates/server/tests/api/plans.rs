@@ -477,9 +477,9 @@ async fn two_schedulers_running_at_once_charge_each_installment_once() {
     app.clock.advance(chrono::Duration::days(15));
     let org = app.org("acme").await;
     let (a, b, c) = tokio::join!(
-        quittance_server::scheduler::run_due(&app.state, None),
-        quittance_server::scheduler::run_due(&app.state, None),
-        quittance_server::scheduler::run_due(&app.state, None)
+        quittance_services::scheduler::run_due(&app.state, None),
+        quittance_services::scheduler::run_due(&app.state, None),
+        quittance_services::scheduler::run_due(&app.state, None)
     );
     let charged = a.expect("a").charged + b.expect("b").charged + c.expect("c").charged;
     assert_eq!(

@@ -7,7 +7,7 @@ use crate::helpers::{Org, TestApp, assert_error, iso_raw, spawn_app, spawn_app_w
 use crate::webhooks::Receiver;
 use quittance_pricing::statements::{Layout, Statement, StatementSummary};
 use quittance_pricing::{Activity, CostModel, Mix, default_program, fee_text, price};
-use quittance_server::webhooks::delivery;
+use quittance_services::webhooks::delivery;
 use quittance_statement_fixtures::{Options, encrypted, image_only, render, truncated};
 use quittance_store::repo::statements as store;
 use reqwest::StatusCode;
@@ -372,7 +372,7 @@ async fn raw_upload(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_and_starts_refuse_what_they_cannot_take() {
-    let app = spawn_app_with(quittance_server::config::Config {
+    let app = spawn_app_with(quittance_services::config::Config {
         max_statement_bytes: 64 * 1024,
         ..test_config()
     })
@@ -520,7 +520,7 @@ async fn claim(app: &TestApp, owner: &str) -> Vec<store::Claimed> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_worker_loses_nothing_and_makes_nothing_twice() {
-    let app = spawn_app_with(quittance_server::config::Config {
+    let app = spawn_app_with(quittance_services::config::Config {
         statements: false,
         ..test_config()
     })
@@ -534,7 +534,8 @@ async fn a_stopped_worker_loses_nothing_and_makes_nothing_twice() {
     // Worker a claims it and stops before writing anything.
     let held = claim(&app, "worker-a").await;
     assert_eq!(held.len(), 1);
-    let round = |owner: &'static str| quittance_server::statements::analyze_due(&app.state, owner);
+    let round =
+        |owner: &'static str| quittance_services::statements::analyze_due(&app.state, owner);
     assert_eq!(
         round("worker-b").await.expect("round"),
         0,
@@ -592,7 +593,7 @@ async fn a_stopped_worker_loses_nothing_and_makes_nothing_twice() {
     )
     .await;
     start(&app, &org, &id).await;
-    for _ in 0..quittance_server::statements::MAX_ATTEMPTS {
+    for _ in 0..quittance_services::statements::MAX_ATTEMPTS {
         assert_eq!(claim(&app, "crashing").await.len(), 1);
         app.clock.advance(chrono::Duration::seconds(61));
     }

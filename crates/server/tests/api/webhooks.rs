@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method as AxumMethod, StatusCode as AxumStatus, Uri};
 use axum::response::{IntoResponse, Response};
 use quittance_domain::events::EventType;
-use quittance_server::webhooks::{delivery, sample, signing};
+use quittance_services::webhooks::{delivery, sample, signing};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{HashSet, VecDeque};
@@ -765,7 +765,7 @@ async fn a_revoked_oauth_token_is_fetched_again_once() {
 
 #[tokio::test]
 async fn a_vault_key_rotation_reseals_webhook_secrets() {
-    use quittance_server::vault::{count_by_key, reseal_all};
+    use quittance_services::vault::{count_by_key, reseal_all};
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let receiver = Receiver::start().await;
@@ -1135,7 +1135,7 @@ async fn a_worker_that_stops_mid_delivery_loses_nothing() {
 #[tokio::test]
 async fn a_claim_starts_only_the_sends_that_can_finish_inside_its_lease() {
     // A lease of two timeouts leaves no time past the first wave: one send per claim.
-    let app = crate::helpers::spawn_app_with(quittance_server::config::Config {
+    let app = crate::helpers::spawn_app_with(quittance_services::config::Config {
         webhook_concurrency: 1,
         webhook_timeout_seconds: 1,
         webhook_lease_seconds: 2,
@@ -1286,7 +1286,7 @@ async fn renewing_a_listener_moves_only_its_expiry() {
     use quittance_store::repo::webhooks as store;
     let app = spawn_app().await;
     let org = app.org("acme").await;
-    let mut record = quittance_server::v1::webhooks::new_record(
+    let mut record = quittance_services::webhooks::endpoints::new_record(
         &app.state,
         &org.creds.organization_id,
         quittance_domain::webhooks::WebhookApi::Listener,
@@ -1300,7 +1300,7 @@ async fn renewing_a_listener_moves_only_its_expiry() {
     ))
     .expect("now");
     record.expires_at = Some(now);
-    let record = quittance_server::v1::webhooks::insert(
+    let record = quittance_services::webhooks::endpoints::insert(
         &app.state,
         record,
         vec![EventType::PaymentApproved],

@@ -10,9 +10,9 @@
 //! resumes the work: handlers that move money find what the first attempt wrote through
 //! [`IdempotencyRef`].
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ErrorClass};
-use crate::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorClass};
+use crate::http::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};

@@ -1,6 +1,6 @@
 //! Request extractors whose rejections come out in the error shape, naming the field.
 
-use crate::error::{ApiError, ApiResult, ErrorClass};
+use crate::http::error::{ApiError, ApiResult, ErrorClass};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
@@ -58,50 +58,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
 
 /// Deserializes JSON, naming the field at fault (`sub_accounts[1].reference`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    // Trailing content after the document is malformed too.
-    de.end()
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-    Ok(value)
-}
-
-fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = error.path().to_string();
-    let inner = error.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => {
-            ApiError::bad_request(format!("malformed JSON: {inner}"))
-        }
-        serde_json::error::Category::Data => {
-            // serde quotes the offending value: a card number sent as a number must not come
-            // back in the error (or reach the log).
-            let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
-            let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
-            let parent = if path == "." { String::new() } else { path };
-            // serde reports a missing field at its parent; name the field itself.
-            let param = match message
-                .strip_prefix("missing field `")
-                .and_then(|m| m.split('`').next())
-            {
-                Some(field) if parent.is_empty() => field.to_owned(),
-                Some(field) => format!("{parent}.{field}"),
-                None => parent,
-            };
-            let err = ApiError::bad_request(if param.is_empty() {
-                message.clone()
-            } else {
-                format!("{param}: {message}")
-            });
-            if param.is_empty() {
-                err
-            } else {
-                err.with_param(param)
-            }
-        }
-    }
+    Ok(quittance_services::wire::parse_json(bytes)?)
 }
 
 /// Query parameters. Every field should be a string (or `Option<String>`) and be parsed by the
@@ -168,6 +125,22 @@ pub fn query_param<T>(
         })
     })
     .transpose()
+}
+
+/// `limit` for event lists: 1 to 100, `default` when absent.
+pub fn event_limit(param: &str, value: Option<&str>, default: i64) -> ApiResult<i64> {
+    match value {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("{param} must be an integer from 1 to 100"))
+                    .with_param(param)
+            }),
+    }
 }
 
 #[cfg(test)]

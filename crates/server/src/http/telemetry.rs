@@ -5,9 +5,9 @@
 //! Nothing here logs a body, a header value or a path with its ids filled in: only the route
 //! template, so no secret or personal data reaches the log.
 
-use crate::error::{ApiError, ErrorCause, ErrorClass};
-use crate::extract::is_json;
-use crate::state::AppState;
+use crate::http::error::{ApiError, ErrorCause};
+use crate::http::extract::is_json;
+use crate::http::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -76,7 +76,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let status = response.status();
     if (status.is_client_error() || status.is_server_error()) && !is_json(response.headers()) {
         let shaped = REQUEST_ID.sync_scope(request_id.clone(), || {
-            ApiError::of_class(ErrorClass::from_status(status)).into_response()
+            ApiError::of_class(crate::http::error::class_of(status)).into_response()
         });
         let (mut parts, body) = shaped.into_parts();
         // Keep what the original said beyond its body (`Allow` on a 405, for one).

@@ -1,7 +1,7 @@
 //! Recording events inside the transaction of the change they describe (the outbox), so an
 //! event exists exactly when its change does.
 
-use crate::v1::accounts::AccountResponse;
+use crate::resources::accounts::AccountResponse;
 use chrono::{DateTime, Utc};
 use quittance_domain::events::EventType;
 use quittance_domain::ids::{AccountId, EventId, OrganizationId};

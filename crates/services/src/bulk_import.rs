@@ -9,11 +9,11 @@
 //! document; a refusal concerns the whole account (its currency, its total), so it rejects each
 //! of that account's rows.
 
-use crate::error::ApiError;
-use crate::extract::parse_json;
-use crate::v1::accounts::AddressBody;
-use crate::v1::import::{ImportDocumentRequest, SubAccountImportRequest};
+use crate::error::ServiceError;
+use crate::resources::accounts::AddressBody;
+use crate::resources::import::{ImportDocumentRequest, SubAccountImportRequest};
 use crate::wire::AmountText;
+use crate::wire::parse_json;
 use chrono::{DateTime, Utc};
 use quittance_domain::ids::{ImportId, OrganizationId};
 use quittance_domain::import::{ImportDocument, ImportFormat};
@@ -481,7 +481,7 @@ fn parse_ndjson<R: Read>(
             continue;
         }
         let parsed = parse_json::<ImportDocumentRequest>(&line)
-            .map_err(|e: ApiError| (e.param().map(str::to_owned), e.message().to_owned()))
+            .map_err(|e: ServiceError| (e.param().map(str::to_owned), e.message().to_owned()))
             .and_then(|request| request.validate().map_err(|f| (Some(f.field), f.message)));
         let keep_going = match parsed {
             Ok(doc) => push_row(&mut chunk, sender, line_number, doc),
@@ -501,6 +501,17 @@ fn parse_ndjson<R: Read>(
     }
     finish(chunk, sender);
     Ok(())
+}
+
+/// Where an import's upload is kept until the job ends.
+pub fn spool_path(
+    data_dir: &std::path::Path,
+    id: &quittance_domain::ids::ImportId,
+    format: quittance_domain::import::ImportFormat,
+) -> std::path::PathBuf {
+    data_dir
+        .join("imports")
+        .join(format!("{id}.{}", format.as_str()))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 
 use super::outbound::{ClientCertificate, LOGGED_BODY_BYTES, TokenGrant, describe, refused_url};
 use super::{payload, signing};
-use crate::error::{ApiError, ApiResult};
-use crate::isoamp::events::IsoAmpEvent;
-use crate::state::AppState;
-use crate::v1::events::EventResponse;
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
+use crate::resources::events::EventResponse;
+use crate::resources::events::IsoAmpEvent;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use quittance_domain::events::EventType;
@@ -72,17 +72,17 @@ struct Attempted {
 /// is left; `watch` sees each attempt once it is recorded. Tests call it to drive delivery
 /// without waiting.
 pub async fn deliver_due(
-    state: &AppState,
+    state: &App,
     queue: &str,
     watch: &mut (dyn FnMut(&Sent) + Send),
-) -> ApiResult<Round> {
+) -> ServiceResult<Round> {
     let lease = seconds(state.config.webhook_lease_seconds);
     let concurrency = state.config.webhook_concurrency.max(1);
     let timeout = Duration::from_secs(state.config.webhook_timeout_seconds.max(1));
     let lease_length = Duration::from_secs(state.config.webhook_lease_seconds);
     let mut round = Round::default();
     // The previous results are recorded while the next ones are sent.
-    let mut recording: Option<tokio::task::JoinHandle<ApiResult<Recorded>>> = None;
+    let mut recording: Option<tokio::task::JoinHandle<ServiceResult<Recorded>>> = None;
     loop {
         let now = state.clock.now();
         // Each claim has its own name: its results are recorded while the next claim is sent,
@@ -133,9 +133,9 @@ fn seconds(value: u64) -> chrono::Duration {
 /// A recorded batch: its counts and its attempts.
 type Recorded = (Round, Vec<Sent>);
 
-async fn joined(task: tokio::task::JoinHandle<ApiResult<Recorded>>) -> ApiResult<Recorded> {
+async fn joined(task: tokio::task::JoinHandle<ServiceResult<Recorded>>) -> ServiceResult<Recorded> {
     task.await
-        .map_err(|e| ApiError::internal(format!("recording deliveries failed: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("recording deliveries failed: {e}")))?
 }
 
 fn merge(into: &mut Round, (from, sent): Recorded, watch: &mut (dyn FnMut(&Sent) + Send)) {
@@ -149,7 +149,7 @@ fn merge(into: &mut Round, (from, sent): Recorded, watch: &mut (dyn FnMut(&Sent)
 /// The worker inside `serve` (or `quittance worker`): delivers at once when this process
 /// queues a delivery, and otherwise every `webhook_poll_interval_ms` (retries falling due,
 /// deliveries queued by other processes).
-pub async fn run_forever(state: AppState, queue: String, mut watch: impl FnMut(&Sent) + Send) {
+pub async fn run_forever(state: App, queue: String, mut watch: impl FnMut(&Sent) + Send) {
     let signal = state.db.outbox_signal();
     let interval = Duration::from_millis(state.config.webhook_poll_interval_ms.max(10));
     loop {
@@ -164,20 +164,20 @@ pub async fn run_forever(state: AppState, queue: String, mut watch: impl FnMut(&
 
 /// The event as an endpoint of `api` receives it, as JSON text: the ISO Amp face's shape for
 /// ISO Amp endpoints, `/v1`'s for the others.
-fn event_json(api: WebhookApi, claimed: &Claimed) -> ApiResult<String> {
+fn event_json(api: WebhookApi, claimed: &Claimed) -> ServiceResult<String> {
     let event = claimed.event.clone();
     let text = match api {
         WebhookApi::IsoAmp => serde_json::to_string(&IsoAmpEvent::new(event)?),
         WebhookApi::V1 | WebhookApi::Listener => serde_json::to_string(&EventResponse::new(event)?),
     };
-    text.map_err(|e| ApiError::internal(format!("cannot serialize an event: {e}")))
+    text.map_err(|e| ServiceError::internal(format!("cannot serialize an event: {e}")))
 }
 
-fn open(state: &AppState, record: &str, stored: &str) -> ApiResult<String> {
+fn open(state: &App, record: &str, stored: &str) -> ServiceResult<String> {
     state
         .vault
         .open_stored(record, stored)
-        .map_err(|e| ApiError::internal(format!("{record}: {e}")))
+        .map_err(|e| ServiceError::internal(format!("{record}: {e}")))
 }
 
 /// How a delivery authenticates, with its secrets opened.
@@ -200,11 +200,13 @@ enum Credentials {
     },
 }
 
-fn credentials(state: &AppState, setup: &AccessSetupRecord) -> ApiResult<Credentials> {
+fn credentials(state: &App, setup: &AccessSetupRecord) -> ServiceResult<Credentials> {
     let id = setup.id.as_str();
     let secret = || match &setup.sealed_secret {
         Some(stored) => open(state, id, stored),
-        None => Err(ApiError::internal(format!("{id}: the secret is missing"))),
+        None => Err(ServiceError::internal(format!(
+            "{id}: the secret is missing"
+        ))),
     };
     Ok(match setup.access_type {
         AccessType::Basic => Credentials::Basic {
@@ -235,11 +237,12 @@ struct Prepared {
     event_json: String,
 }
 
-fn header(headers: &mut HeaderMap, name: &str, value: &str) -> ApiResult<()> {
+fn header(headers: &mut HeaderMap, name: &str, value: &str) -> ServiceResult<()> {
     let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| ApiError::internal(format!("{name:?} is not a header name")))?;
-    let value = HeaderValue::from_str(value)
-        .map_err(|_| ApiError::internal(format!("the {name} header's value is not printable")))?;
+        .map_err(|_| ServiceError::internal(format!("{name:?} is not a header name")))?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        ServiceError::internal(format!("the {name} header's value is not printable"))
+    })?;
     headers.insert(name, value);
     Ok(())
 }
@@ -247,11 +250,11 @@ fn header(headers: &mut HeaderMap, name: &str, value: &str) -> ApiResult<()> {
 /// Builds the request: the event in the endpoint's format and method, an API key where the
 /// setup puts it, and the signatures over exactly what is sent.
 fn prepare(
-    state: &AppState,
+    state: &App,
     claimed: &Claimed,
     credentials: &Credentials,
     now: DateTime<Utc>,
-) -> ApiResult<Prepared> {
+) -> ServiceResult<Prepared> {
     let webhook = &claimed.webhook;
     let event_json = event_json(webhook.api, claimed)?;
     let body_key = match credentials {
@@ -263,10 +266,10 @@ fn prepare(
         _ => None,
     };
     let mut url = refused_url(&webhook.url, state.outbound.allowed())
-        .map_err(|e| ApiError::conflict(format!("the endpoint's URL {e}")))?;
-    let value = || -> ApiResult<serde_json::Value> {
+        .map_err(|e| ServiceError::conflict(format!("the endpoint's URL {e}")))?;
+    let value = || -> ServiceResult<serde_json::Value> {
         serde_json::from_str(&event_json)
-            .map_err(|e| ApiError::internal(format!("an event is not JSON: {e}")))
+            .map_err(|e| ServiceError::internal(format!("an event is not JSON: {e}")))
     };
     let mut headers = HeaderMap::new();
     let signed: Vec<u8>;
@@ -276,7 +279,7 @@ fn prepare(
             pairs.push((name.to_owned(), key.to_owned()));
         }
         let query = serde_urlencoded::to_string(&pairs)
-            .map_err(|e| ApiError::internal(format!("cannot encode a query: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("cannot encode a query: {e}")))?;
         // Receivers of GET and DELETE verify the signature over the query the event added.
         signed = query.clone().into_bytes();
         let joined = match url.query() {
@@ -291,7 +294,7 @@ fn prepare(
             (PayloadFormat::Json, None) => event_json.clone().into_bytes(),
             (PayloadFormat::Json, Some((name, key))) => {
                 let pair = serde_json::to_string(&serde_json::json!({ name: key }))
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                    .map_err(|e| ServiceError::internal(e.to_string()))?;
                 let rest = event_json.strip_prefix('{').unwrap_or(&event_json);
                 format!("{},{rest}", pair.trim_end_matches('}')).into_bytes()
             }
@@ -472,7 +475,7 @@ fn retry_after_seconds(value: &str, now: DateTime<Utc>) -> Option<i64> {
         .map(|at| (at.with_timezone(&Utc) - now).num_seconds().max(0))
 }
 
-async fn attempt(state: &AppState, claimed: Claimed) -> Attempted {
+async fn attempt(state: &App, claimed: Claimed) -> Attempted {
     let attempted_at = state.clock.now();
     let started = Instant::now();
     let (answer, request, event_json) = match try_attempt(state, &claimed, attempted_at).await {
@@ -511,10 +514,10 @@ async fn attempt(state: &AppState, claimed: Claimed) -> Attempted {
 }
 
 async fn try_attempt(
-    state: &AppState,
+    state: &App,
     claimed: &Claimed,
     now: DateTime<Utc>,
-) -> ApiResult<(Answer, String, String)> {
+) -> ServiceResult<(Answer, String, String)> {
     let setup = claimed.access_setup.as_ref();
     let credentials = match setup {
         Some(setup) => credentials(state, setup)?,
@@ -535,7 +538,7 @@ async fn try_attempt(
                 private_key_pem: key,
             })
         }))
-        .map_err(ApiError::conflict)?;
+        .map_err(ServiceError::conflict)?;
     let secret_header = match &credentials {
         Credentials::ApiKey {
             name,
@@ -565,7 +568,7 @@ async fn try_attempt(
                 .outbound
                 .access_token(&client, &setup.id, &grant)
                 .await
-                .map_err(ApiError::conflict)?;
+                .map_err(ServiceError::conflict)?;
             let answer = send(&client, &prepared, Some(&token)).await;
             if answer.status == Some(401) {
                 // The receiver no longer takes the cached token: fetch a new one, once.
@@ -574,7 +577,7 @@ async fn try_attempt(
                     .outbound
                     .access_token(&client, &setup.id, &grant)
                     .await
-                    .map_err(ApiError::conflict)?;
+                    .map_err(ServiceError::conflict)?;
                 send(&client, &prepared, Some(&token)).await
             } else {
                 answer
@@ -586,7 +589,7 @@ async fn try_attempt(
 }
 
 /// Records a batch of attempts in one transaction, with the endpoints' health.
-async fn record(state: AppState, attempted: Vec<Attempted>, owner: String) -> ApiResult<Recorded> {
+async fn record(state: App, attempted: Vec<Attempted>, owner: String) -> ServiceResult<Recorded> {
     let now = state.clock.now();
     let disable_after = seconds(state.config.webhook_disable_after_seconds);
     let mut round = Round::default();
@@ -660,7 +663,7 @@ async fn record(state: AppState, attempted: Vec<Attempted>, owner: String) -> Ap
                         match store::mark_webhook_failing(tx, &id, now).await? {
                             Some(since) if now - since >= disable_after => format!(
                                 "every delivery has failed since {}",
-                                crate::v1::datetime(since)
+                                crate::resources::datetime(since)
                             ),
                             _ => continue,
                         }
@@ -681,7 +684,7 @@ async fn record(state: AppState, attempted: Vec<Attempted>, owner: String) -> Ap
                         .await?;
                     }
                 }
-                Ok::<_, ApiError>(disabled)
+                Ok::<_, ServiceError>(disabled)
             })
         })
         .await?;

@@ -1,10 +1,10 @@
-//! What a new organization starts with on the ISO Amp face: the seed's five prospect stages,
+//! What a new organization's merchant pricing starts with: the seed's five prospect stages,
 //! a default program (the seed's nineteen fee lines) and a default merchant type.
 
 use super::documents::{Kind, insert_in, new_id};
 use super::merchant_types::StoredMerchantType;
 use super::programs::StoredProgram;
-use super::prospect_stages::{DEFAULT_STAGES, StoredStage};
+use super::stages::{DEFAULT_STAGES, StoredStage};
 use chrono::{DateTime, Duration, Utc};
 use quittance_domain::ids::OrganizationId;
 use quittance_store::repo::pricing;

@@ -10,11 +10,11 @@
 //! - a payment whose outcome stayed open (a crash, or a processor timeout: `unknown`) is asked
 //!   about again by the reconciler, which learns the truth.
 
-use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::App;
+use crate::error::{OrNotFound, ServiceError, ServiceResult};
 use crate::events;
 use crate::processor::{AuthorizeRequest, Instrument, Outcome, ProcessorError};
-use crate::state::AppState;
-use crate::v1::payments::PaymentResponse;
+use crate::resources::payments::PaymentResponse;
 use crate::wire::AmountText;
 use chrono::{DateTime, Datelike, Utc};
 use quittance_domain::events::EventType;
@@ -32,16 +32,6 @@ use quittance_store::repo::payments::{
 };
 use quittance_store::repo::{accounts, payment_methods};
 use quittance_store::{StoreError, Tx};
-
-impl From<PaymentError> for ApiError {
-    fn from(e: PaymentError) -> Self {
-        match e {
-            PaymentError::Field(f) => f.into(),
-            PaymentError::Transition(t) => ApiError::conflict(t.to_string()),
-            PaymentError::Store(s) => s.into(),
-        }
-    }
-}
 
 /// What pays: a saved method, or a card or bank account used once and not kept.
 #[derive(Debug, Clone)]
@@ -82,11 +72,11 @@ impl Opened {
 
 /// Loads a saved method of `account` and opens its number.
 async fn open_saved(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     account: &AccountId,
     id: &PaymentMethodId,
-) -> ApiResult<Opened> {
+) -> ServiceResult<Opened> {
     let (o, i) = (org.clone(), id.clone());
     let method = state
         .db
@@ -101,7 +91,7 @@ async fn open_saved(
     let number = state
         .vault
         .open(method.id.as_str(), &method.number)
-        .map_err(|e| ApiError::internal(format!("vault: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("vault: {e}")))?;
     Ok(match method.method_type {
         MethodType::Card => Opened::Card(Card {
             number: SensitiveDigits::new(number),
@@ -123,10 +113,10 @@ async fn open_saved(
 
 /// `POST /v1/payments`: writes the payment pending, asks the processor, records the answer.
 pub async fn create_payment(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     request: PaymentRequest,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let opened = match &request.source {
         Source::Saved(id) => open_saved(state, org, &request.account_id, id).await?,
         Source::Card(c) => Opened::Card(c.clone()),
@@ -175,7 +165,7 @@ pub async fn create_payment(
         .await
         .map_err(|e| match e {
             PaymentError::Store(StoreError::NotFound) => {
-                ApiError::not_found("account", account_id.as_str()).with_param("account_id")
+                ServiceError::not_found("account", account_id.as_str()).with_param("account_id")
             }
             other => other.into(),
         })?;
@@ -200,10 +190,10 @@ pub async fn create_payment(
 
 /// Writes the processor's answer to an authorization, with its event.
 async fn record_answer(
-    state: &AppState,
+    state: &App,
     payment: &PaymentRecord,
     answer: Result<Outcome, ProcessorError>,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let result = match answer {
         Ok(Outcome::Approved {
             processor_reference,
@@ -284,10 +274,10 @@ async fn payment_event(
 
 /// One payment of the organization; another's, or none, is a 404.
 pub async fn get_payment(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &PaymentId,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let (o, i) = (org.clone(), id.clone());
     state
         .db
@@ -296,8 +286,8 @@ pub async fn get_payment(
         .or_not_found("payment", id.as_str())
 }
 
-fn unavailable(e: ProcessorError) -> ApiError {
-    ApiError::new(
+fn unavailable(e: ProcessorError) -> ServiceError {
+    ServiceError::new(
         crate::error::ErrorClass::ServiceUnavailable,
         format!("{e}; nothing was changed, retry the request"),
     )
@@ -305,11 +295,11 @@ fn unavailable(e: ProcessorError) -> ApiError {
 
 /// `POST /v1/payments/{id}/capture`, for `amount` in the payment's currency (default: all).
 pub async fn capture(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &PaymentId,
     amount: Option<&AmountText>,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let p = get_payment(state, org, id).await?;
     let amount = amount
         .map(|a| a.to_minor("amount", p.currency))
@@ -335,19 +325,21 @@ pub async fn capture(
     Ok(p)
 }
 
-fn not_found_as(e: PaymentError, id: &PaymentId) -> ApiError {
+fn not_found_as(e: PaymentError, id: &PaymentId) -> ServiceError {
     match e {
-        PaymentError::Store(StoreError::NotFound) => ApiError::not_found("payment", id.as_str()),
+        PaymentError::Store(StoreError::NotFound) => {
+            ServiceError::not_found("payment", id.as_str())
+        }
         other => other.into(),
     }
 }
 
 /// `POST /v1/payments/{id}/void`.
 pub async fn void(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &PaymentId,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let p = get_payment(state, org, id).await?;
     store::voidable(&p)?;
     state.processor.void(id).await.map_err(unavailable)?;
@@ -367,12 +359,12 @@ pub async fn void(
 
 /// `POST /v1/payments/{id}/refunds` (and the simple refund, which refunds what is left).
 pub async fn refund(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &PaymentId,
     amount: Option<MinorUnits>,
     reason: Option<String>,
-) -> ApiResult<RefundRecord> {
+) -> ServiceResult<RefundRecord> {
     let refund_id = RefundId::generate();
     let (o, i, r, now) = (
         org.clone(),
@@ -398,10 +390,10 @@ pub async fn refund(
 /// Asks the processor for a reserved refund and records its answer. If the processor cannot
 /// be reached the refund stays pending, for the reconciler.
 async fn finish_refund(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     refund: &RefundRecord,
-) -> ApiResult<RefundRecord> {
+) -> ServiceResult<RefundRecord> {
     let accepted = match state
         .processor
         .refund(&refund.payment_id, &refund.id, refund.amount)
@@ -425,12 +417,12 @@ async fn finish_refund(
 /// The sandbox's chargeback and ACH return, and the return an ACH debit brings after
 /// settlement: money taken back after the fact.
 pub async fn reverse(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &PaymentId,
     action: PaymentAction,
     code: Option<String>,
-) -> ApiResult<PaymentRecord> {
+) -> ServiceResult<PaymentRecord> {
     let event = if action == PaymentAction::Return {
         EventType::PaymentReturned
     } else {
@@ -453,10 +445,10 @@ pub async fn reverse(
 /// Closes the organization's settlement batches for payments made before `cutoff`, then
 /// applies the ACH returns the processor reports for the payments just settled.
 pub async fn settle(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     cutoff: DateTime<Utc>,
-) -> ApiResult<Vec<SettlementRecord>> {
+) -> ServiceResult<Vec<SettlementRecord>> {
     let (o, now) = (org.clone(), state.clock.now());
     let (batches, ach) = state
         .db
@@ -502,7 +494,7 @@ pub struct Reconciled {
 /// after `reconcile_after_seconds` are asked about again. A payment the processor never saw
 /// (its process stopped before asking) becomes `error`, releasing its holds: nothing was
 /// charged.
-pub async fn reconcile_once(state: &AppState) -> Result<Reconciled, ApiError> {
+pub async fn reconcile_once(state: &App) -> Result<Reconciled, ServiceError> {
     let now = state.clock.now();
     let before = now
         - chrono::Duration::seconds(
@@ -543,7 +535,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<Reconciled, ApiError> {
 }
 
 /// The daily close: at each UTC midnight, payments captured before it are settled.
-pub async fn settle_daily(state: &AppState) -> Result<usize, ApiError> {
+pub async fn settle_daily(state: &App) -> Result<usize, ServiceError> {
     let now = state.clock.now();
     let Some(midnight) = now.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()) else {
         return Ok(0);

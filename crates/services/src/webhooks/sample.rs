@@ -1,8 +1,8 @@
 //! Sample events, for `quittance webhooks trigger TYPE`: an event of any type with made-up
 //! data, recorded (and delivered) like a real one, so a receiver can be tried out.
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::App;
+use crate::error::ServiceResult;
 use quittance_domain::events::EventType;
 use quittance_domain::ids::{EventId, OrganizationId};
 use serde_json::{Value, json};
@@ -29,10 +29,10 @@ pub fn sample_data(event_type: EventType) -> Value {
 
 /// Records a sample event of `event_type` for `org` now; its deliveries are queued with it.
 pub async fn trigger(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     event_type: EventType,
-) -> ApiResult<EventId> {
+) -> ServiceResult<EventId> {
     let (org, now) = (org.clone(), state.clock.now());
     state
         .db

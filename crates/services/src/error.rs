@@ -1,15 +1,11 @@
-//! The error shape of every non-2xx answer, as seed 000's table has it:
-//! `{"error_class":"NotFound","message":"…","code":404,"request_id":"…","param":"…"}`.
-//!
-//! A 5xx logs its cause once (in the request log) and shows the client only the class, a
-//! message and the request id: no SQL, no stack trace.
+//! What a service answers when it cannot do what was asked: a class, a message, the field at
+//! fault, and (for failures on our side) a cause that is logged and never shown. Each face
+//! turns it into its own error shape (`quittance-server`'s `http::error` for the JSON faces).
 
-use crate::telemetry::current_request_id;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use quittance_domain::FieldError;
 use quittance_store::StoreError;
 use quittance_store::repo::imports::ImportError;
+use quittance_store::repo::payments::PaymentError;
 use serde::Serialize;
 
 /// The machine-readable classes. The seed's table, plus the transport-level ones it leaves to
@@ -32,27 +28,28 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    pub fn status(self) -> StatusCode {
+    /// The HTTP status code the class stands for.
+    pub fn code(self) -> u16 {
         match self {
-            ErrorClass::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorClass::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorClass::Forbidden => StatusCode::FORBIDDEN,
-            ErrorClass::NotFound => StatusCode::NOT_FOUND,
-            ErrorClass::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorClass::Conflict => StatusCode::CONFLICT,
-            ErrorClass::LengthRequired => StatusCode::LENGTH_REQUIRED,
-            ErrorClass::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorClass::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorClass::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorClass::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ErrorClass::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorClass::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorClass::BadRequest => 400,
+            ErrorClass::Unauthorized => 401,
+            ErrorClass::Forbidden => 403,
+            ErrorClass::NotFound => 404,
+            ErrorClass::MethodNotAllowed => 405,
+            ErrorClass::Conflict => 409,
+            ErrorClass::LengthRequired => 411,
+            ErrorClass::PayloadTooLarge => 413,
+            ErrorClass::UnsupportedMediaType => 415,
+            ErrorClass::UnprocessableEntity => 422,
+            ErrorClass::TooManyRequests => 429,
+            ErrorClass::InternalServerError => 500,
+            ErrorClass::ServiceUnavailable => 503,
         }
     }
 
     /// The class for a status produced outside our handlers (a router 405, say).
-    pub fn from_status(status: StatusCode) -> ErrorClass {
-        match status.as_u16() {
+    pub fn from_code(code: u16) -> ErrorClass {
+        match code {
             401 => ErrorClass::Unauthorized,
             403 => ErrorClass::Forbidden,
             404 => ErrorClass::NotFound,
@@ -92,44 +89,23 @@ impl ErrorClass {
     }
 }
 
-/// The error body, as documented in the OpenAPI description.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error_class: ErrorClass,
-    pub message: String,
-    /// The HTTP status code, repeated.
-    pub code: u16,
-    pub request_id: String,
-    /// The field at fault, where there is one (`sub_accounts[2].balance`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-}
-
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ServiceError {
     class: ErrorClass,
     message: String,
     param: Option<String>,
-    retry_after: Option<u64>,
-    www_authenticate: bool,
     /// Logged with the request, never shown.
     cause: Option<String>,
 }
 
-/// The cause of a 5xx, left in the response's extensions for the request log.
-#[derive(Debug, Clone)]
-pub struct ErrorCause(pub String);
+pub type ServiceResult<T> = Result<T, ServiceError>;
 
-pub type ApiResult<T> = Result<T, ApiError>;
-
-impl ApiError {
+impl ServiceError {
     pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
         Self {
             class,
             message: message.into(),
             param: None,
-            retry_after: None,
-            www_authenticate: false,
             cause: None,
         }
     }
@@ -164,13 +140,17 @@ impl ApiError {
     }
 
     pub fn internal(cause: impl Into<String>) -> Self {
-        let mut e = Self::of_class(ErrorClass::InternalServerError);
-        e.cause = Some(cause.into());
-        e
+        Self::of_class(ErrorClass::InternalServerError).with_cause(cause)
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
+        self
+    }
+
+    /// What is logged with the request and never shown to the client.
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
         self
     }
 
@@ -181,17 +161,6 @@ impl ApiError {
         } else {
             self
         }
-    }
-
-    pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
-        self
-    }
-
-    /// Adds `WWW-Authenticate: Basic` (a client that used HTTP Basic and failed, RFC 6749 §5.2).
-    pub fn with_basic_challenge(mut self) -> Self {
-        self.www_authenticate = true;
-        self
     }
 
     pub fn class(&self) -> ErrorClass {
@@ -205,36 +174,41 @@ impl ApiError {
     pub fn param(&self) -> Option<&str> {
         self.param.as_deref()
     }
-}
 
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
-        let message = format!("{}: {}", e.field, e.message);
-        ApiError::unprocessable(e.field, message)
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
+    /// Class, message, field and cause, for a face to build its own answer from.
+    pub fn into_parts(self) -> (ErrorClass, String, Option<String>, Option<String>) {
+        (self.class, self.message, self.param, self.cause)
     }
 }
 
-impl From<StoreError> for ApiError {
-    /// A bare `NotFound` here means the handler did not name the resource: still a 404.
+impl From<FieldError> for ServiceError {
+    fn from(e: FieldError) -> Self {
+        let message = format!("{}: {}", e.field, e.message);
+        ServiceError::unprocessable(e.field, message)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    /// A bare `NotFound` here means the caller did not name the resource: still a 404.
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::of_class(ErrorClass::NotFound),
+            StoreError::NotFound => ServiceError::of_class(ErrorClass::NotFound),
             StoreError::Conflict(what) => {
-                let mut err = ApiError::of_class(ErrorClass::Conflict);
-                err.cause = Some(what);
-                err
+                ServiceError::of_class(ErrorClass::Conflict).with_cause(what)
             }
             StoreError::Unavailable(why) => {
-                let mut err = ApiError::of_class(ErrorClass::ServiceUnavailable);
-                err.cause = Some(why);
-                err
+                ServiceError::of_class(ErrorClass::ServiceUnavailable).with_cause(why)
             }
-            StoreError::Backend(_) | StoreError::Decode(_) => ApiError::internal(e.to_string()),
+            StoreError::Backend(_) | StoreError::Decode(_) => ServiceError::internal(e.to_string()),
         }
     }
 }
 
-impl From<ImportError> for ApiError {
+impl From<ImportError> for ServiceError {
     fn from(e: ImportError) -> Self {
         match e {
             ImportError::Field(f) => f.into(),
@@ -243,41 +217,23 @@ impl From<ImportError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.class.status();
-        let body = ErrorBody {
-            error_class: self.class,
-            message: self.message,
-            code: status.as_u16(),
-            request_id: current_request_id(),
-            param: self.param,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+impl From<PaymentError> for ServiceError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Field(f) => f.into(),
+            PaymentError::Transition(t) => ServiceError::conflict(t.to_string()),
+            PaymentError::Store(s) => s.into(),
         }
-        if self.www_authenticate {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"quittance\""),
-            );
-        }
-        if let Some(cause) = self.cause {
-            response.extensions_mut().insert(ErrorCause(cause));
-        }
-        response
     }
 }
 
 /// Names the resource when the store says it is not there.
 pub trait OrNotFound<T> {
     /// `NotFound` becomes "no such {kind}: {id}"; anything else keeps its own meaning.
-    fn or_not_found(self, kind: &str, id: &str) -> ApiResult<T>;
+    fn or_not_found(self, kind: &str, id: &str) -> ServiceResult<T>;
 
     /// The same for a resource named by a body field, which `param` names.
-    fn or_not_found_in(self, kind: &str, id: &str, param: &str) -> ApiResult<T>
+    fn or_not_found_in(self, kind: &str, id: &str, param: &str) -> ServiceResult<T>
     where
         Self: Sized,
     {
@@ -287,9 +243,9 @@ pub trait OrNotFound<T> {
 }
 
 impl<T> OrNotFound<T> for Result<T, StoreError> {
-    fn or_not_found(self, kind: &str, id: &str) -> ApiResult<T> {
+    fn or_not_found(self, kind: &str, id: &str) -> ServiceResult<T> {
         self.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found(kind, id),
+            StoreError::NotFound => ServiceError::not_found(kind, id),
             other => other.into(),
         })
     }

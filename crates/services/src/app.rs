@@ -1,11 +1,11 @@
-//! What every handler can reach: the database, the configuration, the clock, the secret
-//! hasher and the metrics. It travels in axum's state, never in a global.
+//! What every service can reach: the database, the configuration, the clock, the secret
+//! hasher, the vault, the processor and the webhook clients. One value, cloned into each
+//! face's state and each worker, never a global.
 
-use crate::auth::{FailuresByAddress, SecretHasher};
 use crate::config::Config;
+use crate::credentials::{FailuresByAddress, SecretHasher};
 use crate::processor::Processor;
 use crate::processor::sandbox::SandboxProcessor;
-use crate::telemetry::Metrics;
 use crate::vault::Vault;
 use crate::webhooks::outbound::Outbound;
 use quittance_domain::Clock;
@@ -14,14 +14,13 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub struct App(Arc<Inner>);
 
 pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub hasher: SecretHasher,
-    pub metrics: Metrics,
     pub token_failures: FailuresByAddress,
     pub vault: Vault,
     pub processor: Arc<dyn Processor>,
@@ -33,8 +32,8 @@ pub struct Inner {
     pub statements_queued: Arc<tokio::sync::Notify>,
 }
 
-impl AppState {
-    /// The state for a server on `db`, with the built-in sandbox processor. Fails when the
+impl App {
+    /// The services on `db`, with the built-in sandbox processor. Fails when the
     /// webhook settings cannot be used (a bad allow-list entry, an unreadable CA file).
     pub fn new(
         db: Db,
@@ -45,12 +44,11 @@ impl AppState {
     ) -> Result<Self, String> {
         let processor = Arc::new(SandboxProcessor::new(db.clone(), clock.clone()));
         let outbound = Outbound::new(&config)?;
-        Ok(AppState(Arc::new(Inner {
+        Ok(App(Arc::new(Inner {
             db,
             config,
             clock,
             hasher,
-            metrics: Metrics::default(),
             token_failures: FailuresByAddress::default(),
             vault,
             processor,
@@ -61,7 +59,7 @@ impl AppState {
     }
 }
 
-impl Deref for AppState {
+impl Deref for App {
     type Target = Inner;
 
     fn deref(&self) -> &Inner {

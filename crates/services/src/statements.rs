@@ -11,13 +11,13 @@
 //! claims keep ending without a result (a file that brings its worker down) is rejected after
 //! [`MAX_ATTEMPTS`] claims.
 
-use crate::error::{ApiError, ApiResult};
-use crate::isoamp::documents::{Kind, Stored, find_in, insert_in, new_id};
-use crate::isoamp::merchant_types::StoredMerchantType;
-use crate::isoamp::pricing_settings::{cost_model, schedule_a_in};
-use crate::isoamp::programs::StoredProgram;
-use crate::isoamp::proposals::{StoredProposal, priced_proposal};
-use crate::state::AppState;
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
+use crate::pricing::documents::{Kind, Stored, find_in, insert_in, new_id};
+use crate::pricing::merchant_types::StoredMerchantType;
+use crate::pricing::programs::StoredProgram;
+use crate::pricing::proposals::{StoredProposal, priced_proposal};
+use crate::pricing::settings::{cost_model, schedule_a_in};
 use chrono::Duration as Span;
 use quittance_domain::events::EventType;
 use quittance_domain::ids::OrganizationId;
@@ -32,6 +32,8 @@ use std::time::Duration;
 
 /// Claims that may end without a result before the analysis is rejected.
 pub const MAX_ATTEMPTS: i64 = 3;
+/// Files one analysis may have.
+pub const MAX_FILES: i64 = 10;
 /// Analyses claimed at once by one worker (read one after another).
 const BATCH: i64 = 4;
 /// Reader threads (abandoned ones included) past which a worker claims nothing more.
@@ -105,7 +107,7 @@ struct Rejected<'a> {
 
 /// Runs until aborted: analyses started in this process begin at once, others within a
 /// second.
-pub async fn run_forever(state: AppState) {
+pub async fn run_forever(state: App) {
     let owner = format!("statements-{}", new_id());
     loop {
         match analyze_due(&state, &owner).await {
@@ -123,7 +125,7 @@ pub async fn run_forever(state: AppState) {
 /// One round: claims what is due and analyzes it; returns how many analyses it claimed.
 /// Claims nothing while [`MAX_READERS`] reader threads are alive in this process (reads that
 /// outlived their time limit run on until the PDF library returns).
-pub async fn analyze_due(state: &AppState, owner: &str) -> ApiResult<usize> {
+pub async fn analyze_due(state: &App, owner: &str) -> ServiceResult<usize> {
     if readers_alive() >= MAX_READERS {
         tracing::warn!(
             readers = readers_alive(),
@@ -147,16 +149,16 @@ pub async fn analyze_due(state: &AppState, owner: &str) -> ApiResult<usize> {
 }
 
 /// Long enough to read the most files an analysis may hold, each to its time limit.
-fn lease_for(state: &AppState) -> Span {
+fn lease_for(state: &App) -> Span {
     let seconds = state
         .config
         .statement_read_seconds
-        .saturating_mul(crate::isoamp::statement_analyses::MAX_FILES.unsigned_abs())
+        .saturating_mul(MAX_FILES.unsigned_abs())
         .saturating_add(60);
     Span::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1_000_000))
 }
 
-async fn analyze(state: &AppState, owner: &str, claim: &Claimed) -> ApiResult<()> {
+async fn analyze(state: &App, owner: &str, claim: &Claimed) -> ServiceResult<()> {
     let outcome = if claim.attempts > MAX_ATTEMPTS {
         Err(format!(
             "reading the statements stopped before finishing {MAX_ATTEMPTS} times; they cannot be analyzed"
@@ -192,7 +194,7 @@ async fn analyze(state: &AppState, owner: &str, claim: &Claimed) -> ApiResult<()
             }),
         ),
     };
-    let data = data.map_err(|e| ApiError::internal(format!("cannot encode an event: {e}")))?;
+    let data = data.map_err(|e| ServiceError::internal(format!("cannot encode an event: {e}")))?;
     let (org, claim, owner, now) = (
         claim.organization_id.clone(),
         claim.clone(),
@@ -224,9 +226,9 @@ async fn analyze(state: &AppState, owner: &str, claim: &Claimed) -> ApiResult<()
 /// The result and its proposal, or why there is none. `Err` only for what may pass (the
 /// database); a statement that cannot be read is an `Ok(Err(reason))`.
 async fn read_and_price(
-    state: &AppState,
+    state: &App,
     claim: &Claimed,
-) -> ApiResult<Result<(String, StoredProposal), String>> {
+) -> ServiceResult<Result<(String, StoredProposal), String>> {
     let (org, id) = (claim.organization_id.clone(), claim.id.clone());
     let files = state
         .db
@@ -245,7 +247,7 @@ async fn read_and_price(
                 .and_then(|lines| read_statement(&lines).map_err(|e| e.to_string()))
         })
         .await
-        .map_err(|e| ApiError::internal(format!("the statement reader stopped: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("the statement reader stopped: {e}")))?;
         match read {
             Ok(statement) => statements.push(statement),
             Err(reason) => return Ok(Err(format!("{filename}: {reason}"))),
@@ -284,16 +286,16 @@ async fn read_and_price(
         statements,
     };
     let text = serde_json::to_string(&result)
-        .map_err(|e| ApiError::internal(format!("cannot encode the analysis result: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("cannot encode the analysis result: {e}")))?;
     Ok(Ok((text, proposal)))
 }
 
 /// The organization's default merchant type (to split brand-only activity), default program
 /// and Schedule A.
 async fn defaults(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
-) -> ApiResult<(
+) -> ServiceResult<(
     StoredMerchantType,
     Stored<StoredProgram>,
     quittance_pricing::ScheduleA,
@@ -312,7 +314,7 @@ async fn defaults(
         .await?;
     match (merchant_type, program) {
         (Some(t), Some(p)) => Ok((t.body, p, schedule_a)),
-        _ => Err(ApiError::internal(format!(
+        _ => Err(ServiceError::internal(format!(
             "the organization has no default {} or {}",
             StoredMerchantType::NAME,
             StoredProgram::NAME

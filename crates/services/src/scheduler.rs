@@ -8,14 +8,15 @@
 //! asks the processor again under the same payment id: nothing is charged twice, with one
 //! scheduler or several on one PostgreSQL.
 
-use crate::error::{ApiError, ApiResult};
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
 use crate::events;
-use crate::payment_flow::{self, PaymentRequest, Source};
-use crate::state::AppState;
-use crate::v1::payment_plans::PlanResponse;
+use crate::payments::{PaymentRequest, Source};
+use crate::resources::plans::PlanResponse;
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use futures_util::StreamExt as _;
+use quittance_domain::FieldError;
 use quittance_domain::MinorUnits;
 use quittance_domain::events::EventType;
 use quittance_domain::ids::{InstallmentId, OrganizationId, PaymentPlanId};
@@ -60,9 +61,9 @@ impl OrgClock {
 }
 
 pub async fn org_clock(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
-) -> ApiResult<(OrgSettings, OrgClock)> {
+) -> ServiceResult<(OrgSettings, OrgClock)> {
     let o = org.clone();
     let settings = state
         .db
@@ -88,7 +89,7 @@ const BATCH: i64 = 256;
 /// Runs everything due now (for one organization, or all): learns the outcome of
 /// installments charged with an unknown answer, completes plans paid off elsewhere, then
 /// charges every installment that has come due, until none is left.
-pub async fn run_due(state: &AppState, org: Option<&OrganizationId>) -> ApiResult<Round> {
+pub async fn run_due(state: &App, org: Option<&OrganizationId>) -> ServiceResult<Round> {
     let mut round = Round::default();
     let resolved = state
         .db
@@ -138,7 +139,7 @@ pub async fn run_due(state: &AppState, org: Option<&OrganizationId>) -> ApiResul
             };
             by_plan.push((org_settings, group.to_vec()));
         }
-        let outcomes: Vec<ApiResult<Option<InstallmentStatus>>> =
+        let outcomes: Vec<ServiceResult<Option<InstallmentStatus>>> =
             futures_util::stream::iter(by_plan)
                 .map(|(org_settings, group)| async move {
                     let mut out = Vec::with_capacity(group.len());
@@ -172,10 +173,10 @@ pub async fn run_due(state: &AppState, org: Option<&OrganizationId>) -> ApiResul
 /// Charges one claimed installment; `None` when nothing was charged (the plan turned out to
 /// be paid off, or what it owes is held by payments still open).
 async fn charge(
-    state: &AppState,
+    state: &App,
     claimed: Claimed,
     settings: &OrgSettings,
-) -> ApiResult<Option<InstallmentStatus>> {
+) -> ServiceResult<Option<InstallmentStatus>> {
     let org = claimed.organization_id;
     let installment = claimed.installment;
     let (o, plan_id) = (org.clone(), installment.plan_id.clone());
@@ -210,8 +211,8 @@ async fn charge(
         return Ok(None);
     }
     let allocations: Vec<Allocation> =
-        allocate_oldest_first(amount, &payables).map_err(ApiError::from)?;
-    let charged = payment_flow::create_payment(
+        allocate_oldest_first(amount, &payables).map_err(ServiceError::from)?;
+    let charged = crate::payments::create_payment(
         state,
         &org,
         PaymentRequest {
@@ -242,7 +243,7 @@ async fn charge(
         .map(Some)
 }
 
-async fn release_lease(state: &AppState, installment: &InstallmentRecord) -> ApiResult<()> {
+async fn release_lease(state: &App, installment: &InstallmentRecord) -> ServiceResult<()> {
     let i = installment.clone();
     state
         .db
@@ -253,10 +254,10 @@ async fn release_lease(state: &AppState, installment: &InstallmentRecord) -> Api
 
 /// An installment charged with an unknown outcome, now resolved.
 async fn settle_processing(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &InstallmentId,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let (o, i) = (org.clone(), id.clone());
     let payment = state
         .db
@@ -277,7 +278,7 @@ async fn settle_processing(
 }
 
 /// Records `event` with the plan as it now stands.
-pub(crate) async fn plan_event(
+pub async fn plan_event(
     tx: &mut dyn Tx,
     event: EventType,
     org: &OrganizationId,
@@ -297,7 +298,7 @@ pub(crate) async fn plan_event(
 struct InstallmentEvent {
     payment_plan_id: String,
     payment_plan_status: String,
-    installment: crate::v1::payment_plans::InstallmentResponse,
+    installment: crate::resources::plans::InstallmentResponse,
 }
 
 async fn installment_event(
@@ -311,7 +312,7 @@ async fn installment_event(
     let data = InstallmentEvent {
         payment_plan_id: plan.id.to_string(),
         payment_plan_status: plan.status.as_str().to_owned(),
-        installment: crate::v1::payment_plans::installment_response(
+        installment: crate::resources::plans::installment_response(
             inst.clone(),
             plan.currency,
             false,
@@ -323,11 +324,11 @@ async fn installment_event(
 /// Ends the plan (completed, defaulted or canceled): waiting installments are canceled, the
 /// sub-accounts freed, the event recorded. False when the plan had already ended.
 pub async fn end_plan(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     plan: &PaymentPlanId,
     action: PlanAction,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     let (o, p, now) = (org.clone(), plan.clone(), state.clock.now());
     Ok(state
         .db
@@ -369,12 +370,12 @@ async fn end_plan_in(
 
 /// Records what a charge did to the installment and its plan.
 async fn record_outcome(
-    state: &AppState,
+    state: &App,
     org: &OrganizationId,
     id: &InstallmentId,
     payment: Option<PaymentRecord>,
     settings: &OrgSettings,
-) -> ApiResult<InstallmentStatus> {
+) -> ServiceResult<InstallmentStatus> {
     let clock = OrgClock::of(settings, state.clock.now());
     let settings = settings.clone();
     let (o, i, now) = (org.clone(), id.clone(), state.clock.now());
@@ -530,7 +531,7 @@ async fn settle_if_nothing_left(
 
 /// The scheduler inside `serve` (or `quittance worker`): a round every
 /// `scheduler_interval_seconds`.
-pub async fn run_forever(state: AppState) {
+pub async fn run_forever(state: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(
         state.config.scheduler_interval_seconds.max(1),
     ));
@@ -542,4 +543,40 @@ pub async fn run_forever(state: AppState) {
             Err(e) => tracing::warn!(error = %e.message(), "scheduler round failed"),
         }
     }
+}
+
+/// Moves the organization's time forward, one day at a time, and charges whatever comes due
+/// on each day: a year of a plan in seconds. Time never moves back.
+pub async fn advance_clock(
+    state: &App,
+    org: &OrganizationId,
+    days: i64,
+    seconds: i64,
+) -> ServiceResult<(OrgSettings, OrgClock, usize)> {
+    if !(0..=3660).contains(&days) {
+        return Err(FieldError::new("days", "must be 0 to 3660").into());
+    }
+    if !(0..=86_400 * 3660).contains(&seconds) {
+        return Err(FieldError::new("seconds", "must be 0 to 316224000").into());
+    }
+    let mut charged = 0;
+    // Day by day, so retries and later installments fall due in their turn.
+    let steps = std::iter::repeat_n(86_400i64, usize::try_from(days).unwrap_or(0))
+        .chain((seconds > 0).then_some(seconds));
+    for step in steps {
+        let o = org.clone();
+        state
+            .db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let mut s = store::get_settings(tx, &o).await?;
+                    s.test_clock_offset += step * 1_000_000;
+                    store::update_settings(tx, &o, &s).await
+                })
+            })
+            .await?;
+        charged += run_due(state, Some(org)).await?.charged;
+    }
+    let (s, clock) = org_clock(state, org).await?;
+    Ok((s, clock, charged))
 }
