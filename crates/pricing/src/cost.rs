@@ -4,9 +4,32 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use std::sync::Arc;
 
 use crate::activity::Activity;
-use crate::fees::{CostKind, PricingError, round_cents};
-use crate::leaf::{Leaf, VMD_LEAVES};
+use crate::leaf::{Leaf, VMD_LEAVES, text_enum};
 use crate::tables::{RateTable, TableError};
+
+text_enum! {
+    /// An estimated pass-through cost a fee line multiplies.
+    CostKind {
+        /// Estimated Visa, Mastercard and Discover interchange (`vmdInterchange`).
+        Interchange => "interchange",
+        /// Estimated American Express OptBlue cost (`amexOptBlue`).
+        AmexOptBlue => "amex_optblue",
+        /// Estimated PIN debit network fees (`pinDebitNetworkFees`).
+        DebitNetwork => "debit_network",
+    }
+}
+
+/// Why a program could not be priced or its costs estimated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PricingError {
+    #[error("{0} is too large to compute")]
+    Overflow(String),
+}
+
+/// Rounds to cents, half away from zero: 0.005 → 0.01, 12.505 → 12.51, -0.005 → -0.01.
+pub fn round_cents(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
 
 /// The processor's own cost to the ISO ("Schedule A"): a rate on card volume plus a fee per
 /// transaction, over all card activity (Visa, Mastercard, Discover, American Express and PIN

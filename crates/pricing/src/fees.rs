@@ -1,22 +1,10 @@
 //! Fee lines, their bases, the seed's default program and pricing a program on activity.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use crate::activity::Activity;
-use crate::cost::CostEstimate;
-use crate::leaf::{Scope, text_enum};
-
-text_enum! {
-    /// An estimated pass-through cost a fee line multiplies.
-    CostKind {
-        /// Estimated Visa, Mastercard and Discover interchange (`vmdInterchange`).
-        Interchange => "interchange",
-        /// Estimated American Express OptBlue cost (`amexOptBlue`).
-        AmexOptBlue => "amex_optblue",
-        /// Estimated PIN debit network fees (`pinDebitNetworkFees`).
-        DebitNetwork => "debit_network",
-    }
-}
+use crate::cost::{CostEstimate, CostKind, PricingError, round_cents};
+use crate::leaf::Scope;
 
 /// What a fee line's amount is multiplied by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -216,18 +204,6 @@ pub struct PricedFee {
     /// False only for a flat-if-active line whose scope has no activity (monthly 0); the ISO
     /// Amp face prints that monthly amount as the bare JSON number 0.
     pub applies: bool,
-}
-
-/// Why a program could not be priced.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PricingError {
-    #[error("{0} is too large to compute")]
-    Overflow(String),
-}
-
-/// Rounds to cents, half away from zero: 0.005 → 0.01, 12.505 → 12.51, -0.005 → -0.01.
-pub fn round_cents(value: Decimal) -> Decimal {
-    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Prices each line: monthly_amount = round_cents(amount × basis), where the basis is the

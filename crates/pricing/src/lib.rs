@@ -20,19 +20,15 @@ mod activity;
 mod cost;
 mod fees;
 mod leaf;
-mod mix;
 pub mod statements;
 mod tables;
 mod text;
 
+pub use activity::mix::{MAX_SHARE_DECIMALS, Mix, MixError, ShareKind, items_from_avg_ticket};
 pub use activity::{Activity, ActivityError, BrandRow, LeafActivity};
-pub use cost::{CostEstimate, CostModel, ScheduleA, margin};
-pub use fees::{
-    CostKind, FeeBasis, FeeBasisError, FeeLine, PricedFee, PricingError, default_program, price,
-    round_cents,
-};
+pub use cost::{CostEstimate, CostKind, CostModel, PricingError, ScheduleA, margin, round_cents};
+pub use fees::{FeeBasis, FeeBasisError, FeeLine, PricedFee, default_program, price};
 pub use leaf::{ActivityType, LEAF_COUNT, Leaf, Scope};
-pub use mix::{MAX_SHARE_DECIMALS, Mix, MixError, ShareKind, items_from_avg_ticket};
 pub use statements::{
     Statement, StatementError, StatementSummary, TextLine, TextSpan, read_statement,
 };

@@ -73,6 +73,54 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Deserializes JSON, naming the field at fault (`sub_accounts[1].reference`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    // Trailing content after the document is malformed too.
+    de.end()
+        .map_err(|e| ServiceError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof
+        | serde_json::error::Category::Io => {
+            ServiceError::bad_request(format!("malformed JSON: {inner}"))
+        }
+        serde_json::error::Category::Data => {
+            // serde quotes the offending value: a card number sent as a number must not come
+            // back in the error (or reach the log).
+            let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
+            let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+            let parent = if path == "." { String::new() } else { path };
+            // serde reports a missing field at its parent; name the field itself.
+            let param = match message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            {
+                Some(field) if parent.is_empty() => field.to_owned(),
+                Some(field) => format!("{parent}.{field}"),
+                None => parent,
+            };
+            let err = ServiceError::bad_request(if param.is_empty() {
+                message.clone()
+            } else {
+                format!("{param}: {message}")
+            });
+            if param.is_empty() {
+                err
+            } else {
+                err.with_param(param)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,53 +180,5 @@ mod tests {
         let json =
             serde_json::to_string(&Amount::new(MinorUnits::new(-5), Currency::USD)).expect("json");
         assert_eq!(json, "-0.05");
-    }
-}
-
-/// Deserializes JSON, naming the field at fault (`sub_accounts[1].reference`).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    // Trailing content after the document is malformed too.
-    de.end()
-        .map_err(|e| ServiceError::bad_request(format!("malformed JSON: {e}")))?;
-    Ok(value)
-}
-
-fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceError {
-    let path = error.path().to_string();
-    let inner = error.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => {
-            ServiceError::bad_request(format!("malformed JSON: {inner}"))
-        }
-        serde_json::error::Category::Data => {
-            // serde quotes the offending value: a card number sent as a number must not come
-            // back in the error (or reach the log).
-            let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
-            let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
-            let parent = if path == "." { String::new() } else { path };
-            // serde reports a missing field at its parent; name the field itself.
-            let param = match message
-                .strip_prefix("missing field `")
-                .and_then(|m| m.split('`').next())
-            {
-                Some(field) if parent.is_empty() => field.to_owned(),
-                Some(field) => format!("{parent}.{field}"),
-                None => parent,
-            };
-            let err = ServiceError::bad_request(if param.is_empty() {
-                message.clone()
-            } else {
-                format!("{param}: {message}")
-            });
-            if param.is_empty() {
-                err
-            } else {
-                err.with_param(param)
-            }
-        }
     }
 }

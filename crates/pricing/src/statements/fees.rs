@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::FeeKind;
 use super::cards::words;
 use super::numbers::Number;
-use crate::fees::round_cents;
+use crate::cost::round_cents;
 
 /// What a fee row says about how it was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

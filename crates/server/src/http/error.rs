@@ -4,7 +4,7 @@
 //! A 5xx logs its cause once (in the request log) and shows the client only the class, a
 //! message and the request id: no SQL, no stack trace.
 
-use crate::http::telemetry::current_request_id;
+use crate::http::request_id::current_request_id;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quittance_domain::FieldError;

@@ -1,7 +1,7 @@
 //! What every handler can reach: the services ([`App`]) and this server's request metrics.
 //! It travels in axum's state, never in a global.
 
-use crate::http::telemetry::Metrics;
+use crate::http::metrics::Metrics;
 use quittance_services::App;
 use std::ops::Deref;
 use std::sync::Arc;

@@ -163,7 +163,7 @@ pub async fn delete(
             "the default merchant type cannot be deleted",
         ));
     }
-    docs::refuse_if_referred::<super::prospects::StoredProspect>(
+    docs::refuse_if_referred::<quittance_services::pricing::prospects::StoredProspect>(
         &state,
         caller.organization(),
         "merchant_type_id",

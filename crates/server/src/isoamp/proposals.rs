@@ -6,7 +6,6 @@
 //! brands, as the seed's does. Fee lines are listed in the program's order.
 
 use super::documents::{self as docs, Stored, find_in, get_in};
-use super::prospects::StoredProspect;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AppJson, AppQuery};
@@ -20,6 +19,7 @@ use quittance_pricing::{
 use quittance_services::pricing::merchant_types::StoredMerchantType;
 use quittance_services::pricing::programs::{Feature, StoredProgram};
 use quittance_services::pricing::proposals::{ActivityRow, StoredProposal, priced_proposal};
+use quittance_services::pricing::prospects::StoredProspect;
 use quittance_services::pricing::settings::{cost_model, schedule_a_in};
 use quittance_services::wire::AmountText;
 use quittance_store::StoreError;

@@ -4,8 +4,7 @@
 //! the field. The seed also shows `GET /api/v1/prospect/{id}` and `POST /api/v1/users` (for
 //! creating a prospect): both are served as well.
 
-use super::documents::{self as docs, Kind, Stored, get_in};
-use super::users::StoredUser;
+use super::documents::{self as docs, Stored, get_in};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AppJson, AppQuery};
@@ -14,28 +13,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::ids::OrganizationId;
 use quittance_services::pricing::merchant_types::StoredMerchantType;
+use quittance_services::pricing::prospects::StoredProspect;
 use quittance_services::pricing::stages::StoredStage;
+use quittance_services::pricing::users::StoredUser;
 use quittance_services::wire::nullable;
 use quittance_store::StoreError;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredProspect {
-    pub business_name: Option<String>,
-    pub contact_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub mcc: Option<String>,
-    pub source_type: String,
-    pub user_id: String,
-    pub merchant_type_id: Option<String>,
-    pub prospect_stage_id: String,
-}
-
-impl Kind for StoredProspect {
-    const KIND: &'static str = "prospect";
-    const NAME: &'static str = "prospect";
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Prospect {

@@ -5,7 +5,6 @@
 //! its files, the statements read, the proposal made or why it was rejected.
 
 use super::documents::{self as docs, canonical_id};
-use super::users::StoredUser;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody, ErrorClass, OrNotFound};
 use crate::http::extract::{AppJson, AppQuery, media_type};
@@ -15,6 +14,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::StreamExt as _;
 use quittance_domain::events::EventType;
+use quittance_services::pricing::users::StoredUser;
 use quittance_store::StoreError;
 use quittance_store::repo::statements::{self as store, Analysis, FileInfo, NewFile, Refused};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! seconds. Passwords are stored as argon2id hashes and never shown; a user created without
 //! one gets an unguessable one.
 
-use super::documents::{self as docs, Kind, Stored};
+use super::documents::{self as docs, Stored};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AppJson, AppQuery};
@@ -11,27 +11,9 @@ use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use quittance_domain::secret::random_hex;
+use quittance_services::pricing::users::StoredUser;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredUser {
-    pub email: String,
-    pub user_name: String,
-    pub name: String,
-    pub admin: bool,
-    pub password_hash: String,
-}
-
-impl Kind for StoredUser {
-    const KIND: &'static str = "user";
-    const NAME: &'static str = "user";
-    const UNIQUE_FIELD: &'static str = "userName";
-
-    fn unique_key(&self) -> Option<String> {
-        Some(self.user_name.clone())
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -243,7 +225,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<()> {
     let found = docs::load::<StoredUser>(&state, caller.organization(), &id).await?;
-    docs::refuse_if_referred::<super::prospects::StoredProspect>(
+    docs::refuse_if_referred::<quittance_services::pricing::prospects::StoredProspect>(
         &state,
         caller.organization(),
         "user_id",

@@ -7,5 +7,7 @@ pub mod documents;
 pub mod merchant_types;
 pub mod programs;
 pub mod proposals;
+pub mod prospects;
 pub mod settings;
 pub mod stages;
+pub mod users;

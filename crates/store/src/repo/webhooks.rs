@@ -511,52 +511,6 @@ pub async fn expired_listeners(
         .collect()
 }
 
-/// Queues a delivery of the event to every enabled endpoint subscribed to its type, and asks
-/// for the outbox signal. Called by [`super::events::insert_event`].
-pub(crate) async fn queue_deliveries(
-    tx: &mut dyn Tx,
-    org: &OrganizationId,
-    event: &EventId,
-    event_type: EventType,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let targets = tx
-        .query(
-            "SELECT s.webhook_id, w.api FROM webhook_subscriptions s
-             JOIN webhooks w ON w.id = s.webhook_id
-             WHERE s.organization_id = $1 AND s.event_type = $2 AND w.enabled",
-            &params![org.as_str(), event_type.as_str()],
-        )
-        .await?;
-    for target in &targets {
-        let webhook = target.str(0)?;
-        // A listener's deliveries go to its own queue, which only that `listen` serves.
-        let queue = if target.str(1)? == WebhookApi::Listener.as_str() {
-            webhook
-        } else {
-            ""
-        };
-        tx.execute(
-            "INSERT INTO webhook_deliveries (id, organization_id, webhook_id, event_id, queue,
-                 status, attempts, timeouts, next_attempt_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, 0, $6, $6, $6)",
-            &params![
-                DeliveryId::generate().as_str(),
-                org.as_str(),
-                webhook,
-                event.as_str(),
-                queue,
-                micros(now)
-            ],
-        )
-        .await?;
-    }
-    if !targets.is_empty() {
-        tx.signal_outbox();
-    }
-    Ok(())
-}
-
 /// A delivery claimed by a worker, with all it needs to send it.
 #[derive(Debug, Clone)]
 pub struct Claimed {

@@ -1,9 +1,11 @@
-//! A merchant's monthly card activity, kept per leaf.
+//! A merchant's monthly card activity, kept per leaf, and the card [`mix`] it is spread by.
+
+pub mod mix;
 
 use rust_decimal::Decimal;
 
 use crate::leaf::{ActivityType, LEAF_COUNT, Leaf, Scope};
-use crate::mix::{Mix, spread_items, spread_volume};
+use mix::{Mix, spread_items, spread_volume};
 
 /// Why activity could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

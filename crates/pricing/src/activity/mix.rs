@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::activity::{Activity, ActivityError, LeafActivity};
+use super::{Activity, ActivityError, LeafActivity};
 use crate::leaf::{LEAF_COUNT, Leaf};
 
 /// The most fractional digits a mix share may have (keeps the spreading arithmetic exact).
