@@ -1,5 +1,6 @@
-//! Quittance's HTTP server: the `/v1` receivables API (seed 000), OAuth client credentials,
-//! bulk import, the OpenAPI document and docs page, and the operations endpoints.
+//! Quittance's HTTP server: the faces (`v1/`, seed 000's receivables API; `isoamp/`, seed
+//! 001's `/api`), the HTTP plumbing under them (`http/`), the operations endpoints, the
+//! OpenAPI document and docs page. Faces translate; the work is in `quittance-services`.
 
 pub mod http;
 pub mod isoamp;
