@@ -42,7 +42,7 @@ fn open_vault(config: &Config) -> Result<Vault, String> {
 }
 
 /// The application state for a command that runs Quittance's own code without serving.
-async fn state_for(config: Config) -> Result<(Db, App), String> {
+pub(crate) async fn state_for(config: Config) -> Result<(Db, App), String> {
     let db = open(&config).await?;
     let hasher =
         SecretHasher::load_or_create(config.credential_hash_key.as_deref(), &config.data_dir)?;
@@ -105,7 +105,7 @@ pub async fn test_clock(action: TestClockAction) -> Result<(), String> {
 }
 
 pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<(), String> {
-    let config = load(&common, listen)?;
+    let mut config = load(&common, listen)?;
     init_logging(config.log_format);
     let db = open(&config).await?;
     let hasher =
@@ -115,6 +115,10 @@ pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> 
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(backend = ?db.backend(), "Quittance listening on http://{address} (docs at http://{address}/docs)");
+    // Hosted pages' URLs name the address actually bound (a `--listen` port 0 included).
+    config
+        .public_base_url
+        .get_or_insert_with(|| format!("http://{address}"));
     let vault = open_vault(&config)?;
     let state = App::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     let served = quittance_server::serve(listener, state.into(), shutdown_signal()).await;
@@ -542,7 +546,7 @@ pub enum WebhooksAction {
     },
 }
 
-async fn organization_named(
+pub(crate) async fn organization_named(
     db: &Db,
     name: &str,
 ) -> Result<quittance_domain::ids::OrganizationId, String> {

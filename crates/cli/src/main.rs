@@ -1,6 +1,7 @@
 //! `quittance`: the server and its operator commands.
 
 mod commands;
+mod ingo;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         action: commands::WebhooksAction,
     },
+    /// IngoPay (seed 003): participants that create hosted sessions.
+    Ingo {
+        #[command(subcommand)]
+        action: ingo::IngoAction,
+    },
     /// Print the configuration in force (defaults, file, environment, flags), secrets masked.
     Config {
         #[command(flatten)]
@@ -107,6 +113,7 @@ fn main() -> ExitCode {
             Command::Keys { action } => commands::keys(action).await,
             Command::Ledger { action } => commands::ledger(action).await,
             Command::Webhooks { action } => commands::webhooks(action).await,
+            Command::Ingo { action } => ingo::ingo(action).await,
             Command::Config { common } => commands::config(common),
         }
     });

@@ -41,6 +41,7 @@ struct Flags {
 /// The environment variables read, each `QUITTANCE_` + the option's name in capitals.
 const ENV_OPTIONS: &[&str] = &[
     "listen",
+    "public_base_url",
     "data_dir",
     "database_url",
     "log_format",

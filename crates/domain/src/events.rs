@@ -26,6 +26,12 @@ status_enum!(
         StatementAnalysisRequested => "statement_analysis.requested",
         StatementAnalysisCompleted => "statement_analysis.completed",
         StatementAnalysisRejected => "statement_analysis.rejected",
+        /// IngoPay hosted sessions (seed 003): made, and how the recipient's visit ended.
+        SessionCreated => "session.created",
+        SessionTokenSuccess => "session.token_success",
+        SessionFundingCanceled => "session.funding_canceled",
+        SessionTerminalFailure => "session.terminal_failure",
+        SessionMaxVerificationAttemptsExceeded => "session.max_verification_attempts_exceeded",
         /// An endpoint was turned off: it answered 410 Gone, or failed for days on end.
         WebhookDisabled => "webhook.disabled",
     }

@@ -3,8 +3,10 @@
 //! OpenAPI document and docs page. Faces translate; the work is in `quittance-services`.
 
 pub mod http;
+pub mod ingo;
 pub mod isoamp;
 pub mod ops;
+pub mod pages;
 pub mod v1;
 
 use crate::http::{auth, idempotency, telemetry};
@@ -46,6 +48,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "reports", description = "The payments report, as JSON pages or streamed CSV"),
         (name = "sandbox", description = "Test-mode events the sandbox processor can be made to send"),
         (name = "events", description = "The event log: every change, recorded with it"),
+        (name = "ingopay", description = "IngoPay participants (seed 003). The session API itself, `POST /api/v1/sessions/point-in-time/plugin`, is signed and answers in seed 003's envelope: see docs/ingopay.md"),
         (name = "iso-amp", description = "The ISO Amp face (seed 001), exactly as its documentation prints it"),
         (name = "operations", description = "Health, readiness and metrics")
     )
@@ -156,6 +159,8 @@ pub fn router(state: AppState) -> Router {
     // After the routes are in: the modifier walks every operation.
     CommonErrors.modify(&mut openapi);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(ingo::routes())
+        .merge(pages::routes())
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(state.config.max_json_body_bytes))
         .layer(middleware::from_fn_with_state(

@@ -19,6 +19,9 @@ pub enum LogFormat {
 pub struct Config {
     /// Address and port the HTTP server listens on.
     pub listen: SocketAddr,
+    /// The address recipients' browsers reach this server at, for the hosted pages' URLs
+    /// (IngoPay's `authorized_url`), e.g. `https://pay.example.com`. Unset: `http://` + `listen`.
+    pub public_base_url: Option<String>,
     /// Directory for the embedded database, key files and import spools.
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL, `sqlite://PATH` for a SQLite file elsewhere; unset for
@@ -108,6 +111,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: None,
             data_dir: PathBuf::from("quittance-data"),
             database_url: None,
             log_format: LogFormat::Text,

@@ -48,6 +48,8 @@ pub struct Housekeeping {
     pub stalled_imports: u64,
     pub expired_idempotency_keys: u64,
     pub expired_listeners: u64,
+    /// IngoPay: signatures past the skew window, idempotency keys past two hours, used URLs.
+    pub ingo_pruned: u64,
     pub reconciled: crate::payments::Reconciled,
     pub settlement_batches: usize,
 }
@@ -58,7 +60,7 @@ pub struct Housekeeping {
 /// the payment reconciler; and, when enabled, the daily settlement close.
 pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError> {
     let now = state.clock.now();
-    let (tokens, stalled, keys, listeners) = state
+    let (tokens, stalled, keys, listeners, ingo_pruned) = state
         .db
         .write(move |tx| {
             Box::pin(async move {
@@ -75,7 +77,15 @@ pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError
                     quittance_store::repo::webhooks::delete_webhook(tx, org, webhook).await?;
                 }
                 let listeners = u64::try_from(listeners.len()).unwrap_or(u64::MAX);
-                Ok::<_, quittance_store::StoreError>((tokens, stalled, keys, listeners))
+                let seen_before = now - crate::ingo::signing::MAX_SKEW * 2;
+                let ingo_pruned = quittance_store::repo::ingo::prune(tx, seen_before, now).await?;
+                Ok::<_, quittance_store::StoreError>((
+                    tokens,
+                    stalled,
+                    keys,
+                    listeners,
+                    ingo_pruned,
+                ))
             })
         })
         .await?;
@@ -98,6 +108,7 @@ pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError
         stalled_imports: u64::try_from(stalled.len()).unwrap_or(u64::MAX),
         expired_idempotency_keys: keys,
         expired_listeners: listeners,
+        ingo_pruned,
         reconciled,
         settlement_batches,
     })

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod housekeeping;
+pub mod ingo;
 pub mod payments;
 pub mod pricing;
 pub mod processor;

@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_statement_analyses.sql"),
         include_str!("../migrations/postgres/0007_statement_analyses.sql"),
     ),
+    (
+        8,
+        "0008_ingo",
+        include_str!("../migrations/sqlite/0008_ingo.sql"),
+        include_str!("../migrations/postgres/0008_ingo.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

@@ -41,7 +41,16 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         })
     });
     let status = response.status();
-    if (status.is_client_error() || status.is_server_error()) && !is_json(response.headers()) {
+    // A page (text/html) is already in its face's shape; anything else not JSON is reshaped.
+    let page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error())
+        && !is_json(response.headers())
+        && !page
+    {
         let shaped = REQUEST_ID.sync_scope(request_id.clone(), || {
             ApiError::of_class(crate::http::error::class_of(status)).into_response()
         });

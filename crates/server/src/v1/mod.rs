@@ -6,6 +6,7 @@ pub mod clients;
 pub mod events;
 pub mod import;
 pub mod imports;
+pub mod ingo_participants;
 pub mod payment_methods;
 pub mod payment_plans;
 pub mod payments;
@@ -87,6 +88,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::event_deliveries))
         .routes(routes!(webhooks::retry))
         .routes(routes!(webhooks::recover))
+        .routes(routes!(ingo_participants::create, ingo_participants::list))
+        .routes(routes!(
+            ingo_participants::retrieve,
+            ingo_participants::update,
+            ingo_participants::delete
+        ))
+        .routes(routes!(ingo_participants::rotate_secret))
 }
 
 /// One page of a list: `{"data":[…],"current_page","per_page","total","total_pages"}`.

@@ -97,6 +97,11 @@ pub async fn spawn_app_with(mut config: Config) -> TestApp {
 }
 
 impl TestApp {
+    /// The application's (test) clock.
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        quittance_domain::Clock::now(&self.clock)
+    }
+
     pub async fn org(&self, name: &str) -> Org {
         let creds = issue_credentials(&self.state.db, &self.state.hasher, name, Utc::now())
             .await

@@ -9,6 +9,8 @@ mod events;
 mod helpers;
 mod idempotency;
 mod import;
+mod ingo_hosted;
+mod ingo_sessions;
 mod isoamp_pricing;
 mod mutual_tls;
 mod ops;

@@ -75,6 +75,9 @@ pub trait Processor: Send + Sync {
     ) -> ProcessorResult<'a, bool>;
     /// What became of an authorization, if the processor ever saw it.
     fn lookup<'a>(&'a self, payment: &'a PaymentId) -> ProcessorResult<'a, Option<Outcome>>;
+    /// Verifies that an account exists and can be used (a zero-amount check), before it is
+    /// tokenized on a hosted page; `false` when the account fails verification.
+    fn verify_account<'a>(&'a self, instrument: Instrument<'a>) -> ProcessorResult<'a, bool>;
     /// The return code of an ACH debit that came back after settlement (`R01`), if it did.
     fn ach_return<'a>(&'a self, payment: &'a PaymentId) -> ProcessorResult<'a, Option<String>>;
 }

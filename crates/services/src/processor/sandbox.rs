@@ -14,6 +14,10 @@
 //!
 //! ACH (routing number 110000000 or any valid one): every account settles, except account
 //! number 000222222227, which comes back returned (`R01`) after settlement.
+//!
+//! Account verification (hosted pages, before an account is tokenized): card
+//! 4000000000000002 and bank account number 000111111116 fail it; every other valid account
+//! passes.
 
 use super::{AuthorizeRequest, Instrument, Outcome, Processor, ProcessorError, ProcessorResult};
 use quittance_domain::Clock;
@@ -28,6 +32,7 @@ pub const INSUFFICIENT_FUNDS_CARD: &str = "4000000000009995";
 pub const PROCESSING_ERROR_CARD: &str = "4000000000000119";
 pub const TIMEOUT_CARD: &str = "4000000000000408";
 pub const RETURNED_ACH_ACCOUNT: &str = "000222222227";
+pub const UNVERIFIABLE_ACH_ACCOUNT: &str = "000111111116";
 
 pub struct SandboxProcessor {
     db: Db,
@@ -189,6 +194,14 @@ impl Processor for SandboxProcessor {
                 .await?
                 .map(|r| stored_outcome(payment.as_str(), &r.outcome)))
         })
+    }
+
+    fn verify_account<'a>(&'a self, instrument: Instrument<'a>) -> ProcessorResult<'a, bool> {
+        let verified = match instrument {
+            Instrument::Card(card) => card.number.expose() != DECLINE_CARD,
+            Instrument::Bank(bank) => bank.account_number.expose() != UNVERIFIABLE_ACH_ACCOUNT,
+        };
+        Box::pin(async move { Ok(verified) })
     }
 
     fn ach_return<'a>(&'a self, payment: &'a PaymentId) -> ProcessorResult<'a, Option<String>> {

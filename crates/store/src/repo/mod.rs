@@ -8,6 +8,7 @@ pub mod clients;
 pub mod events;
 pub mod idempotency;
 pub mod imports;
+pub mod ingo;
 pub mod ledger;
 pub mod payment_methods;
 pub mod payments;

@@ -28,6 +28,18 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         table: "webhooks",
         column: "sealed_previous_secret",
     },
+    SealedColumn {
+        table: "ingo_participants",
+        column: "sealed_secret",
+    },
+    SealedColumn {
+        table: "ingo_sessions",
+        column: "sealed_recipient",
+    },
+    SealedColumn {
+        table: "ingo_accounts",
+        column: "sealed_number",
+    },
 ];
 
 /// Up to `limit` (row id, stored value) pairs of `at` sealed under any key but `current`.

@@ -1,0 +1,8 @@
+//! IngoPay's hosted sessions (seed 003): participants and their signed requests, sessions and
+//! their idempotency keys, and the hosted page's verification and account capture.
+
+pub mod hosted;
+pub mod participants;
+pub mod sessions;
+pub mod signing;
+pub mod validation;
