@@ -10,12 +10,14 @@
 //! cargo run --release -p quittance-bench -- webhooks   # deliveries/s vs a bare HTTP client; commit-to-attempt latency
 //! cargo run --release -p quittance-bench -- pricing    # proposals and estimates per second vs a bare HTTP POST
 //! cargo run --release -p quittance-bench -- statements # statement analyses end to end, 5-page PDFs; peak RSS
+//! cargo run --release -p quittance-bench -- ingo       # signed IngoPay sessions/s vs an unsigned POST; URL to page
 //! cargo run --release -p quittance-bench -- all
 //! ```
 //! Options: `--accounts N`, `--subs K`, `--seconds S`, `--concurrency C`.
 
 mod accounts;
 mod import;
+mod ingo;
 mod payments;
 mod plans;
 mod pricing;
@@ -26,6 +28,7 @@ mod webhooks;
 
 use accounts::accounts_bench;
 use import::{import_bench, import_child};
+use ingo::ingo_bench;
 use payments::payments_bench;
 use plans::plans_bench;
 use pricing::pricing_bench;
@@ -90,6 +93,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         "webhooks" => webhooks_bench(&options).await,
         "pricing" => pricing_bench(&options).await,
         "statements" => statements_bench(&options).await,
+        "ingo" => ingo_bench(&options).await,
         "all" => {
             import_bench(&options).await?;
             accounts_bench(&options).await?;
@@ -98,10 +102,11 @@ async fn run(args: &[String]) -> Result<(), String> {
             plans_bench(&options).await?;
             webhooks_bench(&options).await?;
             pricing_bench(&options).await?;
-            statements_bench(&options).await
+            statements_bench(&options).await?;
+            ingo_bench(&options).await
         }
         other => Err(format!(
-            "unknown benchmark {other:?}: import, accounts, tokens, payments, plans, webhooks, pricing, statements or all"
+            "unknown benchmark {other:?}: import, accounts, tokens, payments, plans, webhooks, pricing, statements, ingo or all"
         )),
     }
 }

@@ -108,6 +108,140 @@ async fn credentials_are_created_listed_and_revoked() {
     assert!(stdout(&text_form).contains("shown only now"));
 }
 
+#[tokio::test]
+async fn ingo_participants_are_created_listed_changed_rotated_and_deleted() {
+    let t = TestDatabase::new().await;
+    let made = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "create",
+            "--organization",
+            "acme",
+            "--host-uri",
+            "https://pay.acme.example",
+            "--paypal",
+            "--session-attempts",
+            "6",
+            "--json",
+        ],
+    ));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let made: Value = serde_json::from_str(&stdout(&made)).expect("json");
+    let (number, secret) = (
+        made["participant_id"].as_i64().expect("id"),
+        made["secret"].as_str().expect("secret").to_owned(),
+    );
+    assert_eq!(
+        made["host_uris"],
+        serde_json::json!(["https://pay.acme.example"])
+    );
+    assert_eq!(
+        (
+            made["paypal_enabled"].as_bool(),
+            made["session_attempts"].as_i64()
+        ),
+        (Some(true), Some(6))
+    );
+    let n = number.to_string();
+
+    let listed = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "list",
+            "--organization",
+            "acme",
+            "--json",
+        ],
+    ));
+    let text = stdout(&listed);
+    assert!(
+        text.contains(&n) && !text.contains(&secret),
+        "the secret is never printed again: {text}"
+    );
+
+    let changed = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "update",
+            &n,
+            "--organization",
+            "acme",
+            "--no-paypal",
+            "--json",
+        ],
+    ));
+    let changed: Value = serde_json::from_str(&stdout(&changed)).expect("json");
+    assert_eq!(changed["paypal_enabled"], false);
+    let refused = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "update",
+            &n,
+            "--organization",
+            "acme",
+            "--host-uri",
+            "http://example.com",
+        ],
+    ));
+    assert!(
+        !refused.status.success() && stderr(&refused).contains("host_uris[0]"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let rotated = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "rotate-secret",
+            &n,
+            "--organization",
+            "acme",
+            "--json",
+        ],
+    ));
+    let rotated: Value = serde_json::from_str(&stdout(&rotated)).expect("json");
+    assert_ne!(rotated["secret"].as_str(), Some(secret.as_str()));
+
+    let deleted = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "delete",
+            &n,
+            "--organization",
+            "acme",
+        ],
+    ));
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    let again = run(quittance(
+        &t,
+        &[
+            "ingo",
+            "participants",
+            "delete",
+            &n,
+            "--organization",
+            "acme",
+        ],
+    ));
+    assert!(
+        !again.status.success() && stderr(&again).contains("no such participant"),
+        "{}",
+        stderr(&again)
+    );
+}
+
 #[test]
 fn an_unknown_scheme_or_an_unreachable_database_fails_with_one_clear_line() {
     let dir = tempfile::tempdir().expect("dir");
@@ -150,6 +284,7 @@ fn help_lists_the_commands() {
         "import",
         "keys",
         "ledger",
+        "ingo",
         "config",
     ] {
         assert!(text.contains(command), "{command} missing from --help");

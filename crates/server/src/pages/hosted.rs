@@ -186,6 +186,8 @@ pub struct HostedPage {
     attempts_left: Option<String>,
     fields: Vec<Field>,
     destination: Option<&'static str>,
+    /// The chosen destination's name, heading its form.
+    chosen_label: &'static str,
     card: Option<CardEntry>,
     account_type: Option<Select>,
     destinations: Vec<(&'static str, &'static str)>,
@@ -225,6 +227,8 @@ fn attempts_left(page: &PageState, notice: &'static str, t: &Texts) -> String {
         .min(page.thresholds.session - s.session_failures)
         .max(0);
     format!("{notice} {} {left}", t.attempts_left)
+        .trim_start()
+        .to_owned()
 }
 
 fn field_message(t: &'static Texts, name: &str) -> &'static str {
@@ -360,6 +364,10 @@ fn draw(
         attempts_left: drawn.notice.map(|n| attempts_left(page, n, t)),
         fields,
         destination: chosen,
+        chosen_label: destinations(t, paypal)
+            .into_iter()
+            .find(|(v, _)| Some(*v) == chosen)
+            .map_or("", |(_, label)| label),
         card,
         account_type,
         destinations: destinations(t, paypal),

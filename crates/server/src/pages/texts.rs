@@ -4,6 +4,8 @@
 pub struct Texts {
     pub lang: &'static str,
     pub errors_heading: &'static str,
+    /// Before the title of a page shown with errors.
+    pub error_prefix: &'static str,
     pub verify_title: &'static str,
     pub verify_intro: &'static str,
     pub verify_button: &'static str,
@@ -69,6 +71,7 @@ pub struct Texts {
 pub const EN_US: Texts = Texts {
     lang: "en-US",
     errors_heading: "Please correct the following",
+    error_prefix: "Error:",
     verify_title: "Confirm who you are",
     verify_intro: "Enter your name and ZIP code as the sender has them.",
     verify_button: "Continue",
@@ -134,6 +137,7 @@ pub const EN_US: Texts = Texts {
 pub const ES_US: Texts = Texts {
     lang: "es-US",
     errors_heading: "Corrija lo siguiente",
+    error_prefix: "Error:",
     verify_title: "Confirme su identidad",
     verify_intro: "Escriba su nombre y código postal tal como los tiene el remitente.",
     verify_button: "Continuar",

@@ -399,3 +399,94 @@ async fn a_bank_account_is_confirmed_twice_and_cancel_ends_the_session() {
     let (_, ended, _) = browser.get(&format!("/session/{other}/page")).await;
     assert!(ended.contains("iip.webplugin.funding_canceled"), "{ended}");
 }
+
+#[tokio::test]
+async fn paypal_is_offered_only_to_paypal_participants_and_tokenizes_the_address() {
+    let app = spawn_app().await;
+    let p = participant(&app, "hosted-paypal", true).await;
+    let (id, url) = session(&app, &p, "paypal").await;
+    let mut browser = Browser::new(&app);
+    browser.open(&url).await;
+    let (_, page, _) = browser.get(&format!("/session/{id}/page")).await;
+    let token = csrf(&page);
+    browser
+        .post(
+            &format!("/session/{id}/verify"),
+            &[
+                ("csrf", &token),
+                ("first_name", "Jack"),
+                ("last_name", "Frost"),
+                ("zip_code", "30313"),
+            ],
+        )
+        .await;
+    let (_, choose, _) = browser.get(&format!("/session/{id}/page")).await;
+    assert!(choose.contains("?destination=paypal"), "{choose}");
+    let path = format!("/session/{id}/account");
+    let (status, bad) = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &token),
+                ("funding_destination", "paypal"),
+                ("paypal_email", "not an address"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.contains("Enter the e-mail address of your PayPal account."),
+        "{bad}"
+    );
+    let (status, _) = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &token),
+                ("funding_destination", "paypal"),
+                ("paypal_email", "jack@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let events = event_types(&app, "hosted-paypal").await;
+    let (_, success) = events
+        .iter()
+        .find(|(t, _)| t == "session.token_success")
+        .expect("token_success");
+    assert_eq!(success["funding_destination"], "paypal");
+
+    // A participant without PayPal cannot be sent a PayPal account.
+    let q = participant(&app, "hosted-no-paypal", false).await;
+    let (id, url) = session(&app, &q, "no-paypal").await;
+    let mut browser = Browser::new(&app);
+    browser.open(&url).await;
+    let (_, page, _) = browser.get(&format!("/session/{id}/page")).await;
+    let token = csrf(&page);
+    browser
+        .post(
+            &format!("/session/{id}/verify"),
+            &[
+                ("csrf", &token),
+                ("first_name", "Jack"),
+                ("last_name", "Frost"),
+                ("zip_code", "30313"),
+            ],
+        )
+        .await;
+    let (status, refused) = browser
+        .post(
+            &format!("/session/{id}/account"),
+            &[
+                ("csrf", &token),
+                ("funding_destination", "paypal"),
+                ("paypal_email", "jack@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("Choose where the money should go."),
+        "{refused}"
+    );
+}

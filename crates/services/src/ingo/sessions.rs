@@ -363,7 +363,8 @@ pub async fn create(
     loop {
         attempt += 1;
         let now = app.clock.now();
-        let id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered (UUIDv7): sessions are inserted in key order, not scattered over the index.
+        let id = uuid::Uuid::now_v7().to_string();
         let session = Session {
             sealed_recipient: app.vault.seal(&id, &recipient_json).to_stored(),
             id,
