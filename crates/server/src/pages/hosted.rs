@@ -59,17 +59,12 @@ async fn message(
     )
 }
 
-fn failure(e: &ServiceError) -> &'static str {
+async fn error_page(state: &AppState, session: &str, e: &ServiceError) -> Response {
     tracing::error!(
         error = e.message(),
         cause = e.cause().unwrap_or_default(),
         "hosted page failed"
     );
-    "error"
-}
-
-async fn error_page(state: &AppState, session: &str, e: &ServiceError) -> Response {
-    failure(e);
     message(state, session, StatusCode::INTERNAL_SERVER_ERROR, |t| {
         (t.error_title, t.error)
     })
@@ -103,13 +98,9 @@ async fn open(
                 "{COOKIE}={token}; Path=/session/{id}; Max-Age={}; HttpOnly; {attributes}",
                 hosted::BROWSER_LIFETIME.num_seconds()
             );
-            let mut response = StatusCode::SEE_OTHER.into_response();
+            let mut response = see_page(&id);
             let headers = response.headers_mut();
-            if let (Ok(location), Ok(cookie)) = (
-                HeaderValue::from_str(&format!("/session/{id}/page")),
-                HeaderValue::from_str(&cookie),
-            ) {
-                headers.insert(header::LOCATION, location);
+            if let Ok(cookie) = HeaderValue::from_str(&cookie) {
                 headers.insert(header::SET_COOKIE, cookie);
             }
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

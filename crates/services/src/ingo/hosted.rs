@@ -427,12 +427,7 @@ fn check_account(
         }
         destination::PAYPAL if state.paypal_enabled => {
             let email = input.paypal_email.trim();
-            let at = email.find('@');
-            let valid = email.len() <= 150
-                && email.matches('@').count() == 1
-                && at.is_some_and(|i| i > 0 && i < email.len() - 1)
-                && !email.contains(char::is_whitespace);
-            if !valid {
+            if email.len() > 150 || !super::validation::plausible_email(email) {
                 return Err(vec![FieldError::new(
                     "paypal_email",
                     "is not an e-mail address",

@@ -6,7 +6,7 @@ use super::participants::normalize_host_uri;
 use super::signing::{self, Refusal, SignedRequest};
 use super::validation::{FieldErrors, Recipient, validate};
 use crate::App;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrNotFound, ServiceError, ServiceResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
@@ -445,10 +445,7 @@ pub async fn get(app: &App, participant: &Participant, id: &str) -> ServiceResul
         .db
         .read(move |tx| Box::pin(async move { ingo::get_session(tx, Some(number), &wanted).await }))
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ServiceError::not_found("session", id),
-            other => other.into(),
-        })?;
+        .or_not_found("session", id)?;
     let recipient = recipient_of(app, &session)?;
     Ok(SessionView::new(&session, &recipient))
 }
