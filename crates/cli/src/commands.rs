@@ -504,8 +504,8 @@ pub async fn ledger(action: LedgerAction) -> Result<(), String> {
     db.close().await;
     let v = verified?;
     println!(
-        "checked {} ledger transaction(s), {} entr(ies), {} sub-account(s), {} payment(s)",
-        v.transactions, v.entries, v.sub_accounts, v.payments
+        "checked {} ledger transaction(s), {} entr(ies), {} sub-account(s), {} payment(s), {} disbursement(s)",
+        v.transactions, v.entries, v.sub_accounts, v.payments, v.disbursements
     );
     if v.breaks.is_empty() {
         println!("ledger verified: no breaks");

@@ -32,6 +32,10 @@ status_enum!(
         SessionFundingCanceled => "session.funding_canceled",
         SessionTerminalFailure => "session.terminal_failure",
         SessionMaxVerificationAttemptsExceeded => "session.max_verification_attempts_exceeded",
+        /// IngoPay funding: money pushed to a `customer_account_token`.
+        DisbursementSucceeded => "disbursement.succeeded",
+        DisbursementFailed => "disbursement.failed",
+        DisbursementReturned => "disbursement.returned",
         /// An endpoint was turned off: it answered 410 Gone, or failed for days on end.
         WebhookDisabled => "webhook.disabled",
     }

@@ -124,6 +124,11 @@ typed_id!(
     AttemptId,
     "wha"
 );
+typed_id!(
+    /// Money pushed to a recipient's captured account (IngoPay funding).
+    DisbursementId,
+    "dsb"
+);
 
 #[cfg(test)]
 mod tests {

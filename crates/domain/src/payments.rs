@@ -220,6 +220,9 @@ pub enum LedgerAccount {
     SettledFunds,
     /// What a sub-account's debtor owes; payments credit it (negative entries).
     Receivable(SubAccountId),
+    /// Money pushed to recipients (IngoPay funding): debited when the processor pays out,
+    /// credited back when the payout is returned.
+    Disbursements,
 }
 
 impl LedgerAccount {
@@ -228,6 +231,7 @@ impl LedgerAccount {
             LedgerAccount::ProcessorClearing => "processor_clearing".to_owned(),
             LedgerAccount::SettledFunds => "settled_funds".to_owned(),
             LedgerAccount::Receivable(sub) => format!("receivable:{sub}"),
+            LedgerAccount::Disbursements => "disbursements".to_owned(),
         }
     }
 }
@@ -281,6 +285,22 @@ pub fn settlement_postings(amount: MinorUnits) -> Vec<Posting> {
         Posting {
             account: LedgerAccount::SettledFunds,
             amount,
+        },
+    ]
+}
+
+/// A disbursement paid out: the processor pays the recipient from what it holds for the
+/// organization (processor clearing). `returned` gives the reverse: the payout came back.
+pub fn disbursement_postings(amount: MinorUnits, returned: bool) -> Vec<Posting> {
+    let sign = if returned { -1 } else { 1 };
+    vec![
+        Posting {
+            account: LedgerAccount::Disbursements,
+            amount: MinorUnits::new(sign * amount.get()),
+        },
+        Posting {
+            account: LedgerAccount::ProcessorClearing,
+            amount: MinorUnits::new(-sign * amount.get()),
         },
     ]
 }
@@ -461,5 +481,17 @@ mod tests {
             LedgerAccount::Receivable(sub(1)).code(),
             format!("receivable:{}", sub(1))
         );
+    }
+
+    #[test]
+    fn a_disbursement_and_its_return_balance_and_cancel_out() {
+        let paid = disbursement_postings(MinorUnits::new(2_500), false);
+        let back = disbursement_postings(MinorUnits::new(2_500), true);
+        assert!(balanced(&paid) && balanced(&back));
+        assert_eq!(paid[0].account, LedgerAccount::Disbursements);
+        assert_eq!(paid[0].amount, MinorUnits::new(2_500));
+        assert_eq!(back[0].amount, MinorUnits::new(-2_500));
+        assert_eq!(paid[1].amount, MinorUnits::new(-2_500));
+        assert_eq!(LedgerAccount::Disbursements.code(), "disbursements");
     }
 }

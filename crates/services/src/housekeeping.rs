@@ -51,13 +51,15 @@ pub struct Housekeeping {
     /// IngoPay: signatures past the skew window, idempotency keys past two hours, used URLs.
     pub ingo_pruned: u64,
     pub reconciled: crate::payments::Reconciled,
+    /// IngoPay funding: disbursements resolved, and return windows closed.
+    pub disbursements: crate::ingo::funding::Reconciled,
     pub settlement_batches: usize,
 }
 
 /// One round of housekeeping: deletes expired tokens, idempotency keys and abandoned
 /// `webhooks listen` endpoints; marks failed the
 /// imports no process has advanced for five minutes, removing their uploads kept here; runs
-/// the payment reconciler; and, when enabled, the daily settlement close.
+/// the payment and disbursement reconcilers; and, when enabled, the daily settlement close.
 pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError> {
     let now = state.clock.now();
     let (tokens, stalled, keys, listeners, ingo_pruned) = state
@@ -98,6 +100,7 @@ pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError
         ));
     }
     let reconciled = crate::payments::reconcile_once(state).await?;
+    let disbursements = crate::ingo::funding::reconcile_once(state).await?;
     let settlement_batches = if state.config.daily_settlement {
         crate::payments::settle_daily(state).await?
     } else {
@@ -110,6 +113,7 @@ pub async fn housekeeping_once(state: &App) -> Result<Housekeeping, ServiceError
         expired_listeners: listeners,
         ingo_pruned,
         reconciled,
+        disbursements,
         settlement_batches,
     })
 }

@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_ingo.sql"),
         include_str!("../migrations/postgres/0008_ingo.sql"),
     ),
+    (
+        9,
+        "0009_ingo_disbursements",
+        include_str!("../migrations/sqlite/0009_ingo_disbursements.sql"),
+        include_str!("../migrations/postgres/0009_ingo_disbursements.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database

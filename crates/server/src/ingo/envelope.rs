@@ -6,7 +6,9 @@
 //! | 101 | 200 | Success - Idempotent | |
 //! | 13400 | 400 | Field validation error - See data element for validation error details | invalid_request_fields |
 //! | 13401 | 401 | Unauthorized | invalid_signature, request_date_out_of_range, host_uri_not_allowed |
-//! | 13404 | 404 | Session not found | session_not_found |
+//! | 102 | 202 | Accepted - the outcome is not known yet | outcome_pending |
+//! | 13402 | 402 | Funding refused - See data element for the failure code | funding_refused |
+//! | 13404 | 404 | Session not found, Disbursement not found | session_not_found, disbursement_not_found |
 //! | 13723 | 409 | Idempotency Key … for ParticipantId … does not match the original request | invalid_idempotent_request |
 //! | 13500 | 500 | Internal error - quote the request id | internal_error |
 //! | 13503 | 503 | Service unavailable - try again | service_unavailable |

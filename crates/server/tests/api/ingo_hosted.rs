@@ -93,7 +93,7 @@ async fn session(app: &TestApp, p: &Participant, key: &str) -> (String, String) 
     )
 }
 
-async fn event_types(app: &TestApp, org_name: &str) -> Vec<(String, Value)> {
+pub async fn event_types(app: &TestApp, org_name: &str) -> Vec<(String, Value)> {
     let org = app.org(org_name).await;
     let (_, events) = app.get("/v1/events", &org).await;
     events["data"]
@@ -107,6 +107,43 @@ async fn event_types(app: &TestApp, org_name: &str) -> Vec<(String, Value)> {
             )
         })
         .collect()
+}
+
+/// Runs a recipient of a new session through the page: verification, then the account form
+/// with `account`'s fields. Answers the `customer_account_token`.
+pub async fn tokenize(
+    app: &TestApp,
+    p: &Participant,
+    key: &str,
+    account: &[(&str, &str)],
+) -> String {
+    let (id, url) = session(app, p, key).await;
+    let mut browser = Browser::new(app);
+    browser.open(&url).await;
+    let (_, page, _) = browser.get(&format!("/session/{id}/page")).await;
+    let token = csrf(&page);
+    let verify = [
+        ("csrf", token.as_str()),
+        ("first_name", "Jack"),
+        ("last_name", "Frost"),
+        ("zip_code", "30313"),
+    ];
+    let (status, _) = browser
+        .post(&format!("/session/{id}/verify"), &verify)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mut fields = vec![("csrf", token.as_str())];
+    fields.extend_from_slice(account);
+    let (status, body) = browser
+        .post(&format!("/session/{id}/account"), &fields)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let path = format!("{}/{id}", crate::ingo_sessions::PATH);
+    let (_, view) = p.call(app, reqwest::Method::GET, &path, None, None).await;
+    view["data"]["customer_account_token"]
+        .as_str()
+        .expect("tokenized")
+        .to_owned()
 }
 
 #[tokio::test]

@@ -102,9 +102,29 @@ impl Participant {
         body: &Value,
         key: Option<&str>,
     ) -> (StatusCode, Value) {
+        self.call(app, reqwest::Method::POST, PATH, Some(body), key)
+            .await
+    }
+
+    /// Signs and sends a request to `path` (a GET without a body), as [`Self::create`] does.
+    pub async fn call(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
         app.clock.advance(chrono::Duration::seconds(1));
-        let bytes = serde_json::to_vec(body).expect("json");
-        let mut request = self.signed(app, &bytes);
+        let bytes = body.map_or_else(Vec::new, |b| serde_json::to_vec(b).expect("json"));
+        let mut request = self.signed_with(
+            app,
+            method,
+            path,
+            &bytes,
+            app.clock_now(),
+            self.issued.secret.expose(),
+        );
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }

@@ -9,6 +9,7 @@ mod events;
 mod helpers;
 mod idempotency;
 mod import;
+mod ingo_funding;
 mod ingo_hosted;
 mod ingo_sessions;
 mod isoamp_pricing;

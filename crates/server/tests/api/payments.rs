@@ -68,7 +68,7 @@ async fn balance_text(app: &TestApp, org: &Org, account: &str) -> String {
         .to_owned()
 }
 
-async fn assert_ledger_verifies(app: &TestApp) {
+pub async fn assert_ledger_verifies(app: &TestApp) {
     let v = app
         .state
         .db

@@ -321,6 +321,21 @@ pub async fn record_event(
     .map(drop)
 }
 
+/// An `Idempotency-Key`, when given, is 1 to 250 characters.
+pub fn check_key(key: Option<&str>) -> Result<(), CreateError> {
+    match key {
+        Some(key) if key.is_empty() || key.chars().count() > MAX_KEY_LENGTH => {
+            let mut errors = FieldErrors::new();
+            errors.insert(
+                "Idempotency-Key".to_owned(),
+                vec![format!("The field Idempotency-Key must be a string with a minimum length of 1 and a maximum length of {MAX_KEY_LENGTH}.")],
+            );
+            Err(CreateError::Invalid(errors))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Creates a session, or with a known idempotency key answers the session it names with a
 /// new authorized URL. A request that fails stores nothing, so its key can be used again.
 pub async fn create(
@@ -331,16 +346,7 @@ pub async fn create(
 ) -> Result<Created, CreateError> {
     let participant = &signed.participant;
     let mut request = validate(body, participant.paypal_enabled).map_err(CreateError::Invalid)?;
-    if let Some(key) = key
-        && (key.is_empty() || key.chars().count() > MAX_KEY_LENGTH)
-    {
-        let mut errors = FieldErrors::new();
-        errors.insert(
-            "Idempotency-Key".to_owned(),
-            vec![format!("The field Idempotency-Key must be a string with a minimum length of 1 and a maximum length of {MAX_KEY_LENGTH}.")],
-        );
-        return Err(CreateError::Invalid(errors));
-    }
+    check_key(key)?;
     let host_uri = match &request.host_uri {
         None => participant
             .host_uris

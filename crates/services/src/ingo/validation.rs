@@ -48,7 +48,7 @@ const STATES: [&str; 59] = [
 ];
 
 /// `participant_unique_id1` → `ParticipantUniqueId1`, as .NET names the property.
-fn display_name(key: &str) -> String {
+pub(super) fn display_name(key: &str) -> String {
     key.split('_')
         .map(|part| {
             let mut chars = part.chars();
@@ -60,12 +60,14 @@ fn display_name(key: &str) -> String {
         .collect()
 }
 
-struct Checker {
-    errors: FieldErrors,
+/// Collects every failing field of a request.
+#[derive(Default)]
+pub(super) struct Checker {
+    pub(super) errors: FieldErrors,
 }
 
 impl Checker {
-    fn fail(&mut self, path: &str, message: String) {
+    pub(super) fn fail(&mut self, path: &str, message: String) {
         self.errors
             .entry(path.to_owned())
             .or_default()
@@ -73,7 +75,7 @@ impl Checker {
     }
 
     /// A string field: `None` when absent, null or empty (an error when required).
-    fn text(
+    pub(super) fn text(
         &mut self,
         object: &Map<String, Value>,
         parent: &str,

@@ -1,12 +1,13 @@
 //! The processor boundary: what Quittance asks of whoever moves the money. Every call carries
-//! Quittance's own id (the payment's, or the refund's) as its idempotency reference, so asking
+//! Quittance's own id (the payment's, the refund's, or the disbursement's) as its idempotency
+//! reference, so asking
 //! twice never moves money twice. The sandbox processor is built in; real processors implement
 //! the same trait.
 
 pub mod sandbox;
 
 use futures_util::future::BoxFuture;
-use quittance_domain::ids::{PaymentId, RefundId};
+use quittance_domain::ids::{DisbursementId, PaymentId, RefundId};
 use quittance_domain::instruments::{BankAccount, Card};
 use quittance_domain::{Currency, MinorUnits};
 
@@ -39,6 +40,35 @@ pub enum Outcome {
     },
     /// A processing error: nothing was charged.
     Failed {
+        code: String,
+    },
+}
+
+/// Where a disbursement (a push of money to a recipient) goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Payee<'a> {
+    Card(&'a Card),
+    Bank(&'a BankAccount),
+    /// A PayPal account, by its e-mail address.
+    PayPal(&'a str),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DisburseRequest<'a> {
+    pub reference: &'a DisbursementId,
+    pub amount: MinorUnits,
+    pub currency: Currency,
+    pub payee: Payee<'a>,
+}
+
+/// The processor's answer to a disbursement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payout {
+    Paid {
+        processor_reference: String,
+    },
+    /// Nothing was paid out.
+    Refused {
         code: String,
     },
 }
@@ -80,4 +110,17 @@ pub trait Processor: Send + Sync {
     fn verify_account<'a>(&'a self, instrument: Instrument<'a>) -> ProcessorResult<'a, bool>;
     /// The return code of an ACH debit that came back after settlement (`R01`), if it did.
     fn ach_return<'a>(&'a self, payment: &'a PaymentId) -> ProcessorResult<'a, Option<String>>;
+    /// Pushes money to a recipient's account (a repeated call answers the first call's
+    /// outcome and pays nothing more).
+    fn disburse<'a>(&'a self, request: DisburseRequest<'a>) -> ProcessorResult<'a, Payout>;
+    /// What became of a disbursement, if the processor ever saw it.
+    fn payout_lookup<'a>(
+        &'a self,
+        disbursement: &'a DisbursementId,
+    ) -> ProcessorResult<'a, Option<Payout>>;
+    /// The return code of a disbursement that came back after it was paid out, if it did.
+    fn payout_return<'a>(
+        &'a self,
+        disbursement: &'a DisbursementId,
+    ) -> ProcessorResult<'a, Option<String>>;
 }

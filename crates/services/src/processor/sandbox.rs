@@ -18,11 +18,20 @@
 //! Account verification (hosted pages, before an account is tokenized): card
 //! 4000000000000002 and bank account number 000111111116 fail it; every other valid account
 //! passes.
+//!
+//! Disbursements (IngoPay funding) follow the account behind the `customer_account_token`:
+//! card 4000000000009995 is refused (`insufficient_funds`), card 4000000000000119 too
+//! (`processing_error`), card 4000000000000408 is paid but its first answer times out, bank
+//! account 000222222227 is paid and comes back returned (`R01`) when its return window is
+//! checked; every other card, bank account and PayPal address is paid.
 
-use super::{AuthorizeRequest, Instrument, Outcome, Processor, ProcessorError, ProcessorResult};
+use super::{
+    AuthorizeRequest, DisburseRequest, Instrument, Outcome, Payee, Payout, Processor,
+    ProcessorError, ProcessorResult,
+};
 use quittance_domain::Clock;
 use quittance_domain::MinorUnits;
-use quittance_domain::ids::{PaymentId, RefundId};
+use quittance_domain::ids::{DisbursementId, PaymentId, RefundId};
 use quittance_store::repo::sandbox;
 use quittance_store::{Db, StoreError};
 use std::sync::Arc;
@@ -97,6 +106,35 @@ fn verdict(instrument: &Instrument<'_>) -> &'static str {
         }
         Instrument::Bank(_) => "approved",
     }
+}
+
+/// The sandbox's verdict for a disbursement's payee, stored as [`verdict`] writes it.
+fn payout_verdict(payee: &Payee<'_>) -> &'static str {
+    match payee {
+        Payee::Card(card) => verdict(&Instrument::Card(card)),
+        Payee::Bank(bank) => verdict(&Instrument::Bank(bank)),
+        Payee::PayPal(_) => "approved",
+    }
+}
+
+fn stored_payout(reference: &str, stored: &str) -> Payout {
+    match stored_outcome(reference, stored) {
+        Outcome::Approved {
+            processor_reference,
+            ..
+        } => Payout::Paid {
+            processor_reference,
+        },
+        Outcome::Declined { code } | Outcome::Failed { code } => Payout::Refused { code },
+    }
+}
+
+/// The return code in a stored verdict (`approved;return=R01`).
+fn return_code(stored: &str) -> Option<String> {
+    stored
+        .split(';')
+        .find_map(|part| part.strip_prefix("return="))
+        .map(str::to_owned)
 }
 
 /// Reads a stored verdict back: `<verdict>;<sale|authorization>[;return=R01]`.
@@ -209,12 +247,51 @@ impl Processor for SandboxProcessor {
             Ok(self
                 .lookup_operation(payment.as_str(), "authorization")
                 .await?
-                .and_then(|r| {
-                    r.outcome
-                        .split(';')
-                        .find_map(|part| part.strip_prefix("return="))
-                        .map(str::to_owned)
-                }))
+                .and_then(|r| return_code(&r.outcome)))
+        })
+    }
+
+    fn disburse<'a>(&'a self, request: DisburseRequest<'a>) -> ProcessorResult<'a, Payout> {
+        Box::pin(async move {
+            let reference = request.reference.as_str();
+            let recorded = self
+                .record_once(
+                    reference,
+                    "disbursement",
+                    payout_verdict(&request.payee).to_owned(),
+                    request.amount,
+                )
+                .await?;
+            let timeout_card = matches!(request.payee,
+                Payee::Card(card) if card.number.expose() == TIMEOUT_CARD);
+            if timeout_card && recorded.attempts == 1 {
+                return Err(ProcessorError::Timeout);
+            }
+            Ok(stored_payout(reference, &recorded.outcome))
+        })
+    }
+
+    fn payout_lookup<'a>(
+        &'a self,
+        disbursement: &'a DisbursementId,
+    ) -> ProcessorResult<'a, Option<Payout>> {
+        Box::pin(async move {
+            Ok(self
+                .lookup_operation(disbursement.as_str(), "disbursement")
+                .await?
+                .map(|r| stored_payout(disbursement.as_str(), &r.outcome)))
+        })
+    }
+
+    fn payout_return<'a>(
+        &'a self,
+        disbursement: &'a DisbursementId,
+    ) -> ProcessorResult<'a, Option<String>> {
+        Box::pin(async move {
+            Ok(self
+                .lookup_operation(disbursement.as_str(), "disbursement")
+                .await?
+                .and_then(|r| return_code(&r.outcome)))
         })
     }
 }

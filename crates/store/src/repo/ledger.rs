@@ -88,22 +88,25 @@ pub struct Verification {
     pub entries: i64,
     pub sub_accounts: i64,
     pub payments: i64,
+    pub disbursements: i64,
     pub breaks: Vec<Break>,
 }
 
 /// Every rule that money movement keeps, checked across all organizations:
 /// each transaction sums to zero per currency; each sub-account's cached ledger total equals
 /// the sum of its receivable entries; no sub-account below zero or holding more than it owes;
-/// captured ≤ authorized and refunded ≤ captured, for payments and for each allocation.
+/// captured ≤ authorized and refunded ≤ captured, for payments and for each allocation; each
+/// disbursement's entries match its status, and every disbursement entry belongs to one.
 pub async fn verify(tx: &mut dyn Tx) -> Result<Verification, StoreError> {
     let mut v = Verification {
         transactions: count(tx, "SELECT COUNT(*) FROM ledger_transactions").await?,
         entries: count(tx, "SELECT COUNT(*) FROM ledger_entries").await?,
         sub_accounts: count(tx, "SELECT COUNT(*) FROM sub_accounts").await?,
         payments: count(tx, "SELECT COUNT(*) FROM payments").await?,
+        disbursements: count(tx, "SELECT COUNT(*) FROM ingo_disbursements").await?,
         breaks: Vec::new(),
     };
-    let checks: [(&'static str, &str); 7] = [
+    let checks: [(&'static str, &str); 9] = [
         (
             "every transaction sums to zero per currency",
             "SELECT transaction_id || ' ' || currency || ' sums to ' || CAST(SUM(amount) AS TEXT)
@@ -156,6 +159,27 @@ pub async fn verify(tx: &mut dyn Tx) -> Result<Verification, StoreError> {
              HAVING SUM(a.amount) <> p.amount OR SUM(a.captured) <> p.amount_captured
                  OR SUM(a.refunded) <> p.amount_refunded
                  OR MAX(CASE WHEN a.captured > a.amount OR a.refunded > a.captured THEN 1 ELSE 0 END) = 1",
+        ),
+        (
+            "each disbursement's entries match its status (paid out: its amount; failed or returned: zero)",
+            "SELECT d.id || ' is ' || d.status || ' but its entries sum to ' || CAST(COALESCE(e.total, 0) AS TEXT)
+             FROM ingo_disbursements d
+             LEFT JOIN (SELECT x.id, SUM(le.amount) AS total FROM ingo_disbursements x
+                        JOIN ledger_entries le
+                          ON le.transaction_id IN (x.paid_transaction_id, x.return_transaction_id)
+                        WHERE le.account_code = 'disbursements' GROUP BY x.id) e
+               ON e.id = d.id
+             WHERE COALESCE(e.total, 0) <> CASE WHEN d.status = 'succeeded' THEN d.amount ELSE 0 END
+                OR (d.status IN ('succeeded', 'returned')) <> (d.paid_transaction_id IS NOT NULL)
+                OR (d.status = 'returned') <> (d.return_transaction_id IS NOT NULL)",
+        ),
+        (
+            "every disbursement entry belongs to a disbursement",
+            "SELECT DISTINCT e.transaction_id FROM ledger_entries e
+             WHERE e.account_code = 'disbursements'
+               AND NOT EXISTS (SELECT 1 FROM ingo_disbursements d
+                               WHERE d.paid_transaction_id = e.transaction_id
+                                  OR d.return_transaction_id = e.transaction_id)",
         ),
     ];
     for (rule, sql) in checks {

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod clients;
+pub mod disbursements;
 pub mod events;
 pub mod idempotency;
 pub mod imports;
