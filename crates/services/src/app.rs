@@ -30,6 +30,8 @@ pub struct Inner {
     pub outbound: Outbound,
     /// Notified when this process queues a statement analysis, so its worker starts at once.
     pub statements_queued: Arc<tokio::sync::Notify>,
+    /// IngoPay participants recently seen, with their secrets opened.
+    pub ingo_participants: crate::ingo::participants::ParticipantCache,
 }
 
 impl App {
@@ -55,6 +57,7 @@ impl App {
             first_cvv: FirstCvv::default(),
             outbound,
             statements_queued: Arc::new(tokio::sync::Notify::new()),
+            ingo_participants: Default::default(),
         })))
     }
 }

@@ -10,6 +10,9 @@ use quittance_domain::secret::{Secret, random_hex};
 use quittance_store::StoreError;
 use quittance_store::repo::ingo::{self, Participant, Thresholds};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Failed attempts allowed when none are given: three per verification feature, five for the
 /// whole session.
@@ -21,6 +24,63 @@ pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
 
 /// The most host URIs one participant may list.
 const MAX_HOST_URIS: usize = 20;
+
+/// A participant with its secret opened, as a signed request needs it.
+pub struct Verifier {
+    pub participant: Participant,
+    pub secret: Secret,
+}
+
+/// How long a participant is kept in [`ParticipantCache`].
+pub const CACHE_LIFETIME: Duration = Duration::from_secs(1);
+/// The most participants kept; past it the cache starts again empty.
+const CACHE_CAPACITY: usize = 4096;
+
+/// Participants by username, kept for [`CACHE_LIFETIME`]: every signed request needs one,
+/// and reading it and opening its secret each time costs a database read and a decryption.
+/// A change made through this process forgets them at once; one made by another process (the
+/// CLI, another server) is seen within the lifetime.
+#[derive(Default)]
+pub struct ParticipantCache(Mutex<HashMap<String, (Instant, Arc<Verifier>)>>);
+
+impl ParticipantCache {
+    pub fn get(&self, username: &str) -> Option<Arc<Verifier>> {
+        self.get_at(username, Instant::now())
+    }
+
+    fn get_at(&self, username: &str, now: Instant) -> Option<Arc<Verifier>> {
+        let cache = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(username)
+            .filter(|(at, _)| now.saturating_duration_since(*at) < CACHE_LIFETIME)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, verifier: Arc<Verifier>) {
+        let mut cache = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(
+            verifier.participant.username.clone(),
+            (Instant::now(), verifier),
+        );
+    }
+
+    /// After any change to a participant (changes are rare: all are forgotten).
+    pub fn forget_all(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
 
 /// A participant as shown (never its secret).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -239,10 +299,13 @@ async fn load(app: &App, org: &OrganizationId, number: i64) -> ServiceResult<Par
 
 async fn store(app: &App, record: Participant) -> ServiceResult<()> {
     let number = record.participant_id;
-    app.db
+    let stored = app
+        .db
         .write(move |tx| Box::pin(async move { ingo::update_participant(tx, &record).await }))
         .await
-        .or_not_found("participant", &number.to_string())
+        .or_not_found("participant", &number.to_string());
+    app.ingo_participants.forget_all();
+    stored
 }
 
 pub async fn get(app: &App, org: &OrganizationId, number: i64) -> ServiceResult<ParticipantView> {
@@ -266,7 +329,8 @@ pub async fn update(
     Ok(view)
 }
 
-/// A new secret; the old one stops working at once.
+/// A new secret; the old one stops working at once here, and within [`CACHE_LIFETIME`] on
+/// other servers.
 pub async fn rotate_secret(
     app: &App,
     org: &OrganizationId,
@@ -286,15 +350,56 @@ pub async fn rotate_secret(
 
 pub async fn delete(app: &App, org: &OrganizationId, number: i64) -> ServiceResult<()> {
     let org = org.clone();
-    app.db
+    let deleted = app
+        .db
         .write(move |tx| Box::pin(async move { ingo::delete_participant(tx, &org, number).await }))
         .await
-        .or_not_found("participant", &number.to_string())
+        .or_not_found("participant", &number.to_string());
+    app.ingo_participants.forget_all();
+    deleted
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn verifier(username: &str) -> Arc<Verifier> {
+        let now = chrono::Utc::now();
+        Arc::new(Verifier {
+            participant: Participant {
+                id: format!("ip_{username}"),
+                organization_id: OrganizationId::generate(),
+                participant_id: 100_001,
+                username: username.to_owned(),
+                sealed_secret: String::new(),
+                host_uris: vec!["https://host.example".to_owned()],
+                paypal_enabled: false,
+                thresholds: DEFAULT_THRESHOLDS,
+                created_at: now,
+                updated_at: now,
+            },
+            secret: Secret::new("s3cret"),
+        })
+    }
+
+    #[test]
+    fn the_cache_keeps_a_participant_for_a_second_and_forgets_on_change() {
+        let cache = ParticipantCache::default();
+        assert!(cache.get("alice").is_none());
+        cache.put(verifier("alice"));
+        let hit = cache.get("alice").expect("cached");
+        assert_eq!(hit.secret.expose(), "s3cret");
+        assert!(cache.get("bob").is_none());
+        let later = Instant::now() + CACHE_LIFETIME;
+        assert!(cache.get_at("alice", later).is_none(), "expired");
+        cache.forget_all();
+        assert!(cache.get("alice").is_none());
+        for n in 0..=CACHE_CAPACITY {
+            cache.put(verifier(&format!("u{n}")));
+        }
+        assert!(cache.get("u0").is_none(), "started again when full");
+        assert!(cache.get(&format!("u{CACHE_CAPACITY}")).is_some());
+    }
 
     #[test]
     fn host_uris_are_https_origins() {

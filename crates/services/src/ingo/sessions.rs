@@ -2,7 +2,7 @@
 //! participant's idempotency key for two hours, and opened by the recipient through a
 //! one-use `authorized_url` that lives thirty seconds.
 
-use super::participants::normalize_host_uri;
+use super::participants::{Verifier, normalize_host_uri};
 use super::signing::{self, Refusal, SignedRequest};
 use super::validation::{FieldErrors, Recipient, validate};
 use crate::App;
@@ -11,9 +11,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use quittance_domain::events::EventType;
+use quittance_domain::secret::Secret;
 use quittance_store::repo::ingo::{self, Participant, Session};
 use quittance_store::{StoreError, Tx};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// How long an `authorized_url` can be opened (once).
 pub const LINK_LIFETIME: Duration = Duration::seconds(30);
@@ -67,21 +69,35 @@ impl From<StoreError> for AuthError {
 /// seen again) by the write that acts on the request: [`remember`].
 pub async fn authenticate(app: &App, request: &SignedRequest<'_>) -> Result<Signed, AuthError> {
     let auth = signing::precheck(request, app.clock.now()).map_err(AuthError::Refused)?;
-    let username = auth.username.clone();
-    let found = app
-        .db
-        .read(move |tx| Box::pin(async move { ingo::participant_by_username(tx, &username).await }))
-        .await?;
-    let Some(participant) = found else {
-        return Err(AuthError::Refused(Refusal::Signature));
+    let verifier = match app.ingo_participants.get(&auth.username) {
+        Some(known) => known,
+        None => {
+            let username = auth.username.clone();
+            let found = app
+                .db
+                .read(move |tx| {
+                    Box::pin(async move { ingo::participant_by_username(tx, &username).await })
+                })
+                .await?;
+            let Some(participant) = found else {
+                return Err(AuthError::Refused(Refusal::Signature));
+            };
+            let secret = app
+                .vault
+                .open_stored(&participant.id, &participant.sealed_secret)
+                .map_err(|e| ServiceError::internal(format!("participant secret: {e}")))?;
+            let verifier = Arc::new(Verifier {
+                participant,
+                secret: Secret::new(secret),
+            });
+            app.ingo_participants.put(verifier.clone());
+            verifier
+        }
     };
-    let secret = app
-        .vault
-        .open_stored(&participant.id, &participant.sealed_secret)
-        .map_err(|e| ServiceError::internal(format!("participant secret: {e}")))?;
-    signing::check_signature(&auth, request, &secret).map_err(AuthError::Refused)?;
+    signing::check_signature(&auth, request, verifier.secret.expose())
+        .map_err(AuthError::Refused)?;
     Ok(Signed {
-        participant,
+        participant: verifier.participant.clone(),
         signature: auth.signature,
     })
 }
@@ -193,12 +209,17 @@ async fn issue_link(
     while !ingo::insert_link(tx, session, t, expires).await? {
         t += 1;
     }
+    Ok(link_text(app, session, t, expires))
+}
+
+/// An authorized URL and its expiry text.
+fn link_text(app: &App, session: &str, t: i64, expires: DateTime<Utc>) -> (String, String) {
     let url = format!(
         "{}/session/{session}?t={t}&h={}",
         public_base(app),
         url_encode(&link_hash(app, session, t))
     );
-    Ok((url, seven_digit_utc(expires)))
+    (url, seven_digit_utc(expires))
 }
 
 fn answer(s: &Session, (authorized_url, expiration): (String, String)) -> SessionAnswer {
@@ -394,11 +415,15 @@ pub async fn create(
             created_at: now,
             updated_at: now,
         };
-        let (app2, signature, recipient) = (
-            app.clone(),
-            signed.signature.clone(),
-            request.recipient_information.clone(),
-        );
+        // A new session's first URL and its event are made before the write: the single
+        // writer runs only the statements.
+        let expires = now + LINK_LIFETIME;
+        let first_ticks = ticks(expires);
+        let first_link = link_text(app, &session.id, first_ticks, expires);
+        let created =
+            serde_json::to_string(&SessionView::new(&session, &request.recipient_information))
+                .map_err(|e| ServiceError::internal(e.to_string()))?;
+        let (app2, signature) = (app.clone(), signed.signature.clone());
         let outcome = app
             .db
             .write(move |tx| {
@@ -425,8 +450,20 @@ pub async fn create(
                         return Ok(Created::Idempotent(answer(&existing, link)));
                     }
                     ingo::insert_session(tx, &session).await?;
-                    let link = issue_link(tx, &app2, &session.id, now).await?;
-                    record_event(tx, &session, &recipient, EventType::SessionCreated, now).await?;
+                    // A new session has no URL yet, so its first `t` is free.
+                    let link = if ingo::insert_link(tx, &session.id, first_ticks, expires).await? {
+                        first_link
+                    } else {
+                        issue_link(tx, &app2, &session.id, now).await?
+                    };
+                    quittance_store::repo::events::insert_event(
+                        tx,
+                        &session.organization_id,
+                        EventType::SessionCreated,
+                        &created,
+                        now,
+                    )
+                    .await?;
                     Ok(Created::New(answer(&session, link)))
                 })
             })

@@ -24,5 +24,43 @@ CREATE TABLE ingo_disbursements (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX ingo_disbursements_idempotency ON ingo_disbursements (participant_id, idempotency_key);
+CREATE UNIQUE INDEX ingo_disbursements_idempotency ON ingo_disbursements (participant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
 CREATE INDEX ingo_disbursements_open ON ingo_disbursements (status, created_at);
+
+-- A session without an idempotency key (or whose key was pruned) needs no entry in the key
+-- indexes: they become partial, one index write fewer per keyless session each.
+DROP INDEX ingo_sessions_idempotency;
+CREATE UNIQUE INDEX ingo_sessions_idempotency ON ingo_sessions (participant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+DROP INDEX ingo_sessions_key_expiry;
+CREATE INDEX ingo_sessions_key_expiry ON ingo_sessions (idempotency_expires_at)
+    WHERE idempotency_expires_at IS NOT NULL;
+
+-- Rebuilt as SQLite rebuilds them (there WITHOUT ROWID, one tree fewer per insert), so both
+-- backends have the same tables. A URL's browser token is unique only once it is set.
+CREATE TABLE ingo_signatures_keyed (
+    signature TEXT PRIMARY KEY,
+    seen_at BIGINT NOT NULL
+);
+INSERT INTO ingo_signatures_keyed (signature, seen_at) SELECT signature, seen_at FROM ingo_signatures;
+DROP TABLE ingo_signatures;
+ALTER TABLE ingo_signatures_keyed RENAME TO ingo_signatures;
+CREATE INDEX ingo_signatures_seen ON ingo_signatures (seen_at);
+CREATE TABLE ingo_session_links_keyed (
+    session_id TEXT NOT NULL,
+    ticks BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    browser_token_hash TEXT,
+    browser_expires_at BIGINT,
+    PRIMARY KEY (session_id, ticks)
+);
+INSERT INTO ingo_session_links_keyed
+    (session_id, ticks, expires_at, used_at, browser_token_hash, browser_expires_at)
+    SELECT session_id, ticks, expires_at, used_at, browser_token_hash, browser_expires_at
+    FROM ingo_session_links;
+DROP TABLE ingo_session_links;
+ALTER TABLE ingo_session_links_keyed RENAME TO ingo_session_links;
+CREATE UNIQUE INDEX ingo_session_links_browser ON ingo_session_links (browser_token_hash)
+    WHERE browser_token_hash IS NOT NULL;

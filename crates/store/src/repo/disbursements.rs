@@ -144,7 +144,10 @@ pub async fn get(
     }
 }
 
-async fn set_outcome(
+/// Moves `d` from status `from` to its new status, unless another writer did first (the row's
+/// lock makes a concurrent claim wait, then find it moved): only the claim that moved it
+/// writes the ledger transaction.
+async fn claim(
     tx: &mut dyn Tx,
     d: &mut Disbursement,
     from: &str,
@@ -154,16 +157,14 @@ async fn set_outcome(
     let changed = tx
         .execute(
             "UPDATE ingo_disbursements SET status = $3, failure_code = $4, processor_reference = $5,
-                 paid_transaction_id = $6, return_transaction_id = $7, checked_at = $8, updated_at = $9
-             WHERE id = $1 AND status = $2",
+                 checked_at = $6, updated_at = $7
+             WHERE id = $1 AND status = $2 AND checked_at IS NULL",
             &params![
                 d.id.as_str(),
                 from,
                 &d.status,
                 &d.failure_code,
                 &d.processor_reference,
-                &d.paid_transaction_id,
-                &d.return_transaction_id,
                 d.checked_at.map(micros),
                 micros(now)
             ],
@@ -172,11 +173,54 @@ async fn set_outcome(
     Ok(changed == 1)
 }
 
+/// Writes the disbursement's ledger transaction (`returned`: its reversal) and notes it.
+async fn post(
+    tx: &mut dyn Tx,
+    d: &mut Disbursement,
+    returned: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (kind, column) = if returned {
+        ("disbursement_return", "return_transaction_id")
+    } else {
+        ("disbursement", "paid_transaction_id")
+    };
+    let transaction = ledger::post(
+        tx,
+        &d.organization_id,
+        kind,
+        None,
+        d.currency,
+        &disbursement_postings(d.amount, returned),
+        now,
+    )
+    .await?;
+    tx.execute(
+        &format!("UPDATE ingo_disbursements SET {column} = $2 WHERE id = $1"),
+        &params![d.id.as_str(), transaction.as_str()],
+    )
+    .await?;
+    let id = Some(transaction.as_str().to_owned());
+    if returned {
+        d.return_transaction_id = id;
+    } else {
+        d.paid_transaction_id = id;
+    }
+    Ok(())
+}
+
 /// What an answer did: the disbursement as it now stands, and whether this answer moved it
 /// (an answer already recorded moves nothing, and makes no second event).
 pub struct Recorded {
     pub disbursement: Disbursement,
     pub changed: bool,
+}
+
+async fn unchanged(tx: &mut dyn Tx, id: &DisbursementId) -> Result<Recorded, StoreError> {
+    Ok(Recorded {
+        disbursement: get(tx, None, id.as_str()).await?,
+        changed: false,
+    })
 }
 
 /// Records the processor's answer for a pending disbursement: paid out (with its balanced
@@ -189,36 +233,28 @@ pub async fn record_answer(
 ) -> Result<Recorded, StoreError> {
     let mut d = get(tx, None, id.as_str()).await?;
     if d.status != status::PENDING {
-        return Ok(Recorded {
-            disbursement: d,
-            changed: false,
-        });
+        return unchanged(tx, id).await;
     }
+    let paid = answer.is_ok();
     match answer {
         Ok(reference) => {
-            let transaction = ledger::post(
-                tx,
-                &d.organization_id,
-                "disbursement",
-                None,
-                d.currency,
-                &disbursement_postings(d.amount, false),
-                now,
-            )
-            .await?;
             d.status = status::SUCCEEDED.to_owned();
             d.processor_reference = Some(reference);
-            d.paid_transaction_id = Some(transaction.as_str().to_owned());
         }
         Err(code) => {
             d.status = status::FAILED.to_owned();
             d.failure_code = Some(code);
         }
     }
-    let changed = set_outcome(tx, &mut d, status::PENDING, now).await?;
+    if !claim(tx, &mut d, status::PENDING, now).await? {
+        return unchanged(tx, id).await;
+    }
+    if paid {
+        post(tx, &mut d, false, now).await?;
+    }
     Ok(Recorded {
         disbursement: d,
-        changed,
+        changed: true,
     })
 }
 
@@ -232,31 +268,23 @@ pub async fn record_return_check(
 ) -> Result<Recorded, StoreError> {
     let mut d = get(tx, None, id.as_str()).await?;
     if d.status != status::SUCCEEDED || d.checked_at.is_some() {
-        return Ok(Recorded {
-            disbursement: d,
-            changed: false,
-        });
+        return unchanged(tx, id).await;
     }
     d.checked_at = Some(now);
+    let returned = return_code.is_some();
     if let Some(code) = return_code {
-        let transaction = ledger::post(
-            tx,
-            &d.organization_id,
-            "disbursement_return",
-            None,
-            d.currency,
-            &disbursement_postings(d.amount, true),
-            now,
-        )
-        .await?;
         d.status = status::RETURNED.to_owned();
         d.failure_code = Some(code);
-        d.return_transaction_id = Some(transaction.as_str().to_owned());
     }
-    let changed = set_outcome(tx, &mut d, status::SUCCEEDED, now).await?;
+    if !claim(tx, &mut d, status::SUCCEEDED, now).await? {
+        return unchanged(tx, id).await;
+    }
+    if returned {
+        post(tx, &mut d, true, now).await?;
+    }
     Ok(Recorded {
         disbursement: d,
-        changed,
+        changed: true,
     })
 }
 
