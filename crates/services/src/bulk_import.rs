@@ -328,9 +328,14 @@ fn parse_csv<R: Read>(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
-    if let Some(unknown) = headers.iter().find(|h| !CSV_COLUMNS.contains(&h.as_str())) {
+    // Named by its position, never its text: a file without a header has data there.
+    if let Some(position) = headers
+        .iter()
+        .position(|h| !CSV_COLUMNS.contains(&h.as_str()))
+    {
         return Err(format!(
-            "unknown CSV column {unknown:?}; the columns are: {}",
+            "the CSV header's column {} is not a known column (is the first line a header?); the columns are: {}",
+            position + 1,
             CSV_COLUMNS.join(", ")
         ));
     }

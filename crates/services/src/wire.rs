@@ -73,8 +73,23 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Deserializes JSON, naming the field at fault (`sub_accounts[1].reference`).
+/// Deserializes a JSON object, naming the field at fault (`sub_accounts[1].reference`).
+/// Anything but an object is refused: serde would read an array positionally into the
+/// request's fields (`[5, 0]` as `{"days": 5, "hours": 0}`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => {
+            return Err(ServiceError::bad_request(
+                "the request body is empty: send a JSON object",
+            ));
+        }
+        Some(_) => {
+            return Err(ServiceError::bad_request(
+                "the request body must be a JSON object",
+            ));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     // Trailing content after the document is malformed too.
@@ -96,7 +111,7 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceEr
             // serde quotes the offending value: a card number sent as a number must not come
             // back in the error (or reach the log).
             let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
-            let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+            let message = plain_expectation(text.split(" at line ").next().unwrap_or(&text));
             let parent = if path == "." { String::new() } else { path };
             // serde reports a missing field at its parent; name the field itself.
             let param = match message
@@ -121,9 +136,63 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceEr
     }
 }
 
+/// serde names the Rust type it expected (`expected struct CardRequest`); a client is told
+/// what to send instead.
+fn plain_expectation(message: &str) -> String {
+    for (rust, plain) in [
+        ("expected struct ", "expected a JSON object"),
+        ("expected tuple struct ", "expected a JSON array"),
+        ("expected enum ", "expected one of the documented values"),
+    ] {
+        if let Some(at) = message.find(rust) {
+            return format!("{}{plain}", &message[..at]);
+        }
+    }
+    message.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Advance {
+        days: i64,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        x: i64,
+    }
+
+    #[test]
+    fn only_objects_are_request_bodies_and_no_rust_type_is_named() {
+        for body in ["[5, 0]", " [5]", "5", "\"x\"", "null", "true"] {
+            let e = parse_json::<Advance>(body.as_bytes()).expect_err(body);
+            assert_eq!(
+                e.message(),
+                "the request body must be a JSON object",
+                "{body}"
+            );
+        }
+        let e = parse_json::<Advance>(b"  ").expect_err("empty");
+        assert!(e.message().contains("empty"));
+        assert_eq!(
+            parse_json::<Advance>(b" {\"days\": 5}")
+                .expect("object")
+                .days,
+            5
+        );
+        let e = parse_json::<Advance>(br#"{"days": 1, "inner": 7}"#).expect_err("nested");
+        assert_eq!(
+            e.message(),
+            "inner: invalid type: integer `7`, expected a JSON object"
+        );
+        assert!(!e.message().contains("Inner"));
+    }
 
     #[derive(Debug, Deserialize)]
     struct Body {

@@ -37,6 +37,12 @@ fn bad_key(message: &str) -> Response {
 }
 
 /// The middleware: see the module's documentation.
+/// A key as the database keeps it: a keyed hash, so that a client that puts a card number
+/// in its key does not leave it in the database (or its WAL).
+pub fn stored_key(hasher: &quittance_services::credentials::SecretHasher, key: &str) -> String {
+    hasher.hash(&format!("idempotency-key:{key}"))
+}
+
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !request.uri().path().starts_with("/v1/") {
         return next.run(request).await;
@@ -86,7 +92,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         credential_id: caller.0.credential_id.clone(),
         method: parts.method.to_string(),
         path,
-        key,
+        key: stored_key(&state.hasher, &key),
     };
     let now = state.clock.now();
     let lease =
@@ -120,7 +126,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Ok(Claim::Run(first_claimed)) => {
             let reference = state.hasher.hash(&format!(
                 "{}\n{}\n{}\n{}\n{}\n{first_claimed}",
-                scope.organization_id, scope.credential_id, scope.method, scope.path, scope.key
+                scope.organization_id, scope.credential_id, scope.method, scope.path, key
             ));
             parts.extensions.insert(IdempotencyRef(reference));
             let response = next.run(Request::from_parts(parts, body)).await;

@@ -214,9 +214,23 @@ async fn bad_uploads_are_refused_before_a_job_starts() {
         .await;
     assert_eq!(job["status"], "failed");
     assert!(
-        job["error"].as_str().is_some_and(|e| e.contains("colour")),
+        job["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("column 4 is not a known column") && !e.contains("colour")),
         "{job}"
     );
+    // A file without its header: the first data cell (a card number) is not echoed, kept or
+    // logged.
+    let job = app
+        .bulk_import(&org, "text/csv", "4111111111111111,V,1\nA,V,2\n")
+        .await;
+    assert_eq!(job["status"], "failed");
+    let error = job["error"].as_str().expect("error");
+    assert!(
+        error.contains("column 1") && !error.contains("4111111111111111"),
+        "{error}"
+    );
+    crate::helpers::assert_not_in_database_files(&app, "4111111111111111");
 }
 
 #[tokio::test]

@@ -194,3 +194,39 @@ async fn answers_are_never_cached_or_sniffed() {
 async fn boom() -> &'static str {
     panic!("secret internals")
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, before) = app.get("/v1/test_clock", &org).await;
+    let (_, settings_before) = app.get("/v1/settings", &org).await;
+    for (method, path) in [
+        (Method::POST, "/v1/test_clock/advance"),
+        (Method::PATCH, "/v1/settings"),
+        (Method::POST, "/v1/import"),
+    ] {
+        for body in ["[5,0]", "5", "\"x\"", "null"] {
+            let (status, answer) = send(
+                app.request(method.clone(), path, &org)
+                    .header("Content-Type", "application/json")
+                    .body(body),
+            )
+            .await;
+            assert_error(status, &answer, "BadRequest", 400);
+            assert_eq!(
+                answer["message"], "the request body must be a JSON object",
+                "{path} {body}"
+            );
+        }
+    }
+    let (_, after) = app.get("/v1/test_clock", &org).await;
+    let (_, settings_after) = app.get("/v1/settings", &org).await;
+    assert_eq!(before, after, "the clock did not move");
+    assert_eq!(settings_before, settings_after);
+    // The ISO Amp face refuses it in its own shape.
+    let (status, text) =
+        crate::helpers::iso(&app, &org, Method::POST, "/api/users", Some("[1, 2]")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("must be a JSON object"), "{text}");
+}

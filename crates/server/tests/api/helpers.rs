@@ -219,6 +219,22 @@ impl TestApp {
     }
 }
 
+/// On SQLite: `canary` appears in none of the database's files (the database and its WAL).
+pub fn assert_not_in_database_files(app: &TestApp, canary: &str) {
+    if !matches!(app.state.db.backend(), quittance_store::Backend::Sqlite) {
+        return;
+    }
+    for entry in std::fs::read_dir(&app.state.config.data_dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(canary),
+            "{canary} is in {}",
+            path.display()
+        );
+    }
+}
+
 pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("request");
     let status = response.status();

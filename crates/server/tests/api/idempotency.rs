@@ -205,7 +205,7 @@ async fn a_retry_after_the_first_process_stopped_resumes_its_payment() {
         credential_id: org.creds.credential_id.clone(),
         method: "POST".into(),
         path: "/v1/payments".into(),
-        key: "crashed".into(),
+        key: quittance_server::http::idempotency::stored_key(&app.state.hasher, "crashed"),
     };
     let now = quittance_domain::Clock::now(&app.clock);
     let body = json!({"account_id": account, "amount": "3.00", "card": card(VISA)});
@@ -325,4 +325,22 @@ async fn no_card_number_is_kept_anywhere() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_kept_only_as_a_keyed_hash() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (account, _) = account_with_debts(&app, &org, "A-1").await;
+    let body = json!({"account_id": account, "amount": "10.00", "card": card(VISA)});
+    // A client that puts a card number in its key.
+    let key = "order-5105105105105100";
+    let (status, replayed, first) = post_with_key(&app, &org, key, &body).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, None), "{first}");
+    let (status, replayed, again) = post_with_key(&app, &org, key, &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(replayed.as_deref(), Some("true"));
+    assert_eq!(first, again, "replayed byte for byte");
+    assert_eq!(payment_count(&app, &org).await, 1);
+    crate::helpers::assert_not_in_database_files(&app, "5105105105105100");
 }

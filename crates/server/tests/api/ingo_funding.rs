@@ -370,13 +370,15 @@ async fn funding_is_signed_validated_and_scoped_to_the_participant() {
         theirs["data"]["customer_account_token"][0],
         "The CustomerAccountToken field does not name an account of this participant."
     );
+    // Keys are kept only as keyed hashes, even one with a card number in it.
     let (_, mine) = fund(
         &app,
         &p,
         &json!({"customer_account_token": token, "amount": "1.00"}),
-        None,
+        Some("payout-5105105105105100"),
     )
     .await;
+    crate::helpers::assert_not_in_database_files(&app, "5105105105105100");
     let id = mine["data"]["disbursement_identifier"]
         .as_str()
         .expect("id");

@@ -7,7 +7,7 @@
 //! same disbursement id: nothing is paid twice.
 
 use super::hosted::destination;
-use super::sessions::{CreateError, Signed, check_key, remember};
+use super::sessions::{CreateError, Signed, check_key, remember, stored_key};
 use super::validation::{Checker, FieldErrors, display_name};
 use crate::App;
 use crate::error::{OrNotFound, ServiceError, ServiceResult};
@@ -198,7 +198,7 @@ pub async fn create(
         let now = app.clock.now();
         let (signature, key_owned, request, fingerprint) = (
             signed.signature.clone(),
-            key.map(str::to_owned),
+            stored_key(app, key),
             request.clone(),
             fingerprint.clone(),
         );

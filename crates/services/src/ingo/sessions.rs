@@ -357,6 +357,12 @@ pub fn check_key(key: Option<&str>) -> Result<(), CreateError> {
     }
 }
 
+/// An `Idempotency-Key` as the database keeps it: a keyed hash (a client that puts a card
+/// number in its key does not leave it there).
+pub fn stored_key(app: &App, key: Option<&str>) -> Option<String> {
+    key.map(|k| app.hasher.hash(&format!("ingo-idempotency-key:{k}")))
+}
+
 /// Creates a session, or with a known idempotency key answers the session it names with a
 /// new authorized URL. A request that fails stores nothing, so its key can be used again.
 pub async fn create(
@@ -397,7 +403,7 @@ pub async fn create(
             id,
             organization_id: participant.organization_id.clone(),
             participant_id: participant.participant_id,
-            idempotency_key: key.map(str::to_owned),
+            idempotency_key: stored_key(app, key),
             idempotency_expires_at: key.map(|_| now + KEY_LIFETIME),
             fingerprint: fingerprint.clone(),
             participant_unique_id1: request.participant_unique_id1.clone(),
