@@ -417,6 +417,9 @@ pub fn config(common: CommonArgs) -> Result<(), String> {
     if config.credential_hash_key.is_some() {
         config.credential_hash_key = Some("***".to_owned());
     }
+    if config.metrics_token.is_some() {
+        config.metrics_token = Some("***".to_owned());
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?

@@ -46,6 +46,7 @@ const ENV_OPTIONS: &[&str] = &[
     "database_url",
     "log_format",
     "credential_hash_key",
+    "metrics_token",
     "token_ttl_seconds",
     "lockout_max_failures",
     "lockout_window_seconds",

@@ -32,6 +32,8 @@ pub struct Config {
     /// Hex key (64 digits) for hashing issued secrets. Unset: generated once into
     /// `data_dir/credential-hash.key`. Several servers on one PostgreSQL must share it.
     pub credential_hash_key: Option<String>,
+    /// The bearer token `GET /metrics` requires. Unset: only clients on loopback may read it.
+    pub metrics_token: Option<String>,
     /// Lifetime of an OAuth access token, in seconds.
     pub token_ttl_seconds: u64,
     /// Failed client secrets that lock an OAuth client ...
@@ -116,6 +118,7 @@ impl Default for Config {
             database_url: None,
             log_format: LogFormat::Text,
             credential_hash_key: None,
+            metrics_token: None,
             token_ttl_seconds: 3600,
             lockout_max_failures: 10,
             lockout_window_seconds: 30 * 60,
@@ -162,6 +165,7 @@ impl std::fmt::Debug for Config {
                 "credential_hash_key",
                 &self.credential_hash_key.as_ref().map(|_| "***"),
             )
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("lockout_max_failures", &self.lockout_max_failures)
             .field("lockout_window_seconds", &self.lockout_window_seconds)
@@ -211,11 +215,12 @@ mod tests {
         let config = Config {
             database_url: Some("postgres://u:hunter2@h/db".into()),
             credential_hash_key: Some("ab".repeat(32)),
+            metrics_token: Some("m3tr1cs-t0ken".into()),
             ..Config::default()
         };
         let text = format!("{config:?}");
         assert!(
-            !text.contains("hunter2") && !text.contains("abab"),
+            !text.contains("hunter2") && !text.contains("abab") && !text.contains("m3tr1cs"),
             "{text}"
         );
     }

@@ -1,4 +1,4 @@
-use crate::helpers::{send, spawn_app};
+use crate::helpers::{assert_error, send, spawn_app};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -35,6 +35,44 @@ async fn health_readiness_and_metrics() {
         r#"quittance_http_requests_total{method="POST",route="/oauth/token",status="200"} 1"#
     ));
     assert!(metrics.contains("# TYPE quittance_http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn metrics_with_a_token_set_need_it_as_a_bearer_token() {
+    let app = crate::helpers::spawn_app_with(quittance_services::config::Config {
+        metrics_token: Some("scrape-t0ken".into()),
+        ..crate::helpers::test_config()
+    })
+    .await;
+    let url = format!("{}/metrics", app.base);
+    for given in [None, Some("Bearer wrong"), Some("scrape-t0ken")] {
+        let mut request = app.http.get(&url);
+        if let Some(given) = given {
+            request = request.header("Authorization", given);
+        }
+        let (status, body) = send(request).await;
+        assert_error(status, &body, "Unauthorized", 401);
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("metrics_token"))
+        );
+    }
+    let response = app
+        .http
+        .get(&url)
+        .header("Authorization", "Bearer scrape-t0ken")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("text")
+            .contains("quittance_http_requests_total")
+    );
 }
 
 #[tokio::test]
