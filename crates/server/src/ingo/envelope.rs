@@ -17,6 +17,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quittance_services::error::{ErrorClass, ServiceError};
+use quittance_services::ingo::sessions::CreateError;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -115,5 +116,32 @@ pub fn service_error(error: ServiceError, started: Instant) -> Response {
                 started,
             )
         }
+    }
+}
+
+/// A refused signed request: its fields, its signature, its idempotency key, or a service
+/// failure.
+pub fn create_error(
+    e: CreateError,
+    key: Option<&str>,
+    participant: i64,
+    started: Instant,
+) -> Response {
+    match e {
+        CreateError::Invalid(errors) => validation(errors, started),
+        CreateError::HostNotAllowed => unauthorized("host_uri_not_allowed", started),
+        CreateError::Refused(why) => unauthorized(why.client_reason(), started),
+        CreateError::Mismatch => respond(
+            StatusCode::CONFLICT,
+            13723,
+            format!(
+                "Idempotency Key {} for ParticipantId {participant} does not match the original request",
+                key.unwrap_or_default()
+            ),
+            Some("invalid_idempotent_request"),
+            (),
+            started,
+        ),
+        CreateError::Service(e) => service_error(e, started),
     }
 }

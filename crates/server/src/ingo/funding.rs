@@ -2,8 +2,8 @@
 //! hosted page captured, and `GET /api/v1/disbursements/{id}` reads it back; both signed as
 //! every Ingo API is, answering in seed 003's envelope.
 
+use super::envelope::create_error;
 use super::envelope::{respond, service_error, validation};
-use super::sessions::create_error;
 use super::signed::SignedCall;
 use crate::http::state::AppState;
 use axum::extract::{Path, State};

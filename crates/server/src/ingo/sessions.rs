@@ -1,42 +1,16 @@
 //! `POST /api/v1/sessions/point-in-time/plugin` and the session's state, signed as every Ingo
 //! API is (see `quittance_services::ingo::signing`).
 
-use super::envelope::{self, respond, service_error, unauthorized, validation};
+use super::envelope::{self, create_error, respond, validation};
 use super::signed::SignedCall;
 use crate::http::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use quittance_services::ingo::sessions::{self, CreateError, Created};
+use quittance_services::ingo::sessions::{self, Created};
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 pub const PATH: &str = "/api/v1/sessions/point-in-time/plugin";
-
-pub(super) fn create_error(
-    e: CreateError,
-    key: Option<&str>,
-    participant: i64,
-    started: Instant,
-) -> Response {
-    match e {
-        CreateError::Invalid(errors) => validation(errors, started),
-        CreateError::HostNotAllowed => unauthorized("host_uri_not_allowed", started),
-        CreateError::Refused(why) => unauthorized(why.client_reason(), started),
-        CreateError::Mismatch => respond(
-            StatusCode::CONFLICT,
-            13723,
-            format!(
-                "Idempotency Key {} for ParticipantId {participant} does not match the original request",
-                key.unwrap_or_default()
-            ),
-            Some("invalid_idempotent_request"),
-            (),
-            started,
-        ),
-        CreateError::Service(e) => service_error(e, started),
-    }
-}
 
 /// Stage a session for the hosted page (seed 003's Session_Management).
 pub async fn create(State(state): State<AppState>, call: SignedCall) -> Response {

@@ -1,8 +1,8 @@
 //! The extractor every Ingo route starts with: the request's signature checked (see
 //! `quittance_services::ingo::signing`), its participant found, or the 401 answered.
 
+use super::envelope::create_error;
 use super::envelope::unauthorized;
-use super::sessions::create_error;
 use crate::http::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
