@@ -32,6 +32,8 @@ pub struct Inner {
     pub statements_queued: Arc<tokio::sync::Notify>,
     /// IngoPay participants recently seen, with their secrets opened.
     pub ingo_participants: crate::ingo::participants::ParticipantCache,
+    /// Until when `Idempotency-Key`s stored as sent by an older version may be live (read once).
+    pub idempotency_legacy_horizon: tokio::sync::OnceCell<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl App {
@@ -58,6 +60,7 @@ impl App {
             outbound,
             statements_queued: Arc::new(tokio::sync::Notify::new()),
             ingo_participants: Default::default(),
+            idempotency_legacy_horizon: tokio::sync::OnceCell::new(),
         })))
     }
 }

@@ -99,16 +99,34 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Duration::seconds(i64::try_from(state.config.idempotency_lease_seconds).unwrap_or(60));
     let ttl =
         Duration::seconds(i64::try_from(state.config.idempotency_ttl_seconds).unwrap_or(86_400));
+    // A key an older version stored as sent is honoured while such keys can be live.
+    let legacy = match legacy_horizon(&state).await {
+        Ok(horizon) => horizon.filter(|until| now < *until).map(|_| KeyScope {
+            key: key.clone(),
+            ..scope.clone()
+        }),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let claimed = {
         let (scope, fingerprint) = (scope.clone(), fingerprint.clone());
         state
             .db
             .write(move |tx| {
                 Box::pin(async move {
-                    store::claim(tx, &scope, &fingerprint, now, now + lease, now + ttl).await
+                    let scope = match legacy {
+                        Some(legacy) if store::exists(tx, &legacy).await? => legacy,
+                        _ => scope,
+                    };
+                    let claim =
+                        store::claim(tx, &scope, &fingerprint, now, now + lease, now + ttl).await?;
+                    Ok::<_, quittance_store::StoreError>((claim, scope))
                 })
             })
             .await
+    };
+    let (claimed, scope) = match claimed {
+        Ok((claim, scope)) => (Ok(claim), scope),
+        Err(e) => (Err(e), scope),
     };
     match claimed {
         Err(e) => ApiError::from(e).into_response(),
@@ -133,6 +151,20 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             finish(&state, scope, response).await
         }
     }
+}
+
+async fn legacy_horizon(
+    state: &AppState,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, quittance_store::StoreError> {
+    state
+        .idempotency_legacy_horizon
+        .get_or_try_init(|| {
+            state
+                .db
+                .read(|tx| Box::pin(async move { store::legacy_horizon(tx).await }))
+        })
+        .await
+        .copied()
 }
 
 /// Whether an answer is the request's outcome (kept) or a refusal to fix and retry (not).

@@ -344,3 +344,55 @@ async fn an_idempotency_key_is_kept_only_as_a_keyed_hash() {
     assert_eq!(payment_count(&app, &org).await, 1);
     crate::helpers::assert_not_in_database_files(&app, "5105105105105100");
 }
+
+#[tokio::test]
+async fn a_key_an_older_version_stored_as_sent_is_honoured_until_it_expires() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (account, _) = account_with_debts(&app, &org, "A-1").await;
+    let body = json!({"account_id": account, "amount": "3.00", "card": card(VISA)});
+    // As an upgrade finds it: a key kept as sent, its request still running, and the horizon
+    // the migration wrote.
+    let scope = idempotency::KeyScope {
+        organization_id: org.creds.organization_id.clone(),
+        credential_id: org.creds.credential_id.clone(),
+        method: "POST".into(),
+        path: "/v1/payments".into(),
+        key: "legacy-key".into(),
+    };
+    let now = app.clock_now();
+    let fingerprint = app.state.hasher.hash_bytes(body.to_string().as_bytes());
+    let horizon = quittance_domain::clock::to_micros(now + chrono::Duration::hours(24));
+    app.state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE idempotency_legacy_horizon SET expires_before = $1",
+                    &quittance_store::params![horizon],
+                )
+                .await?;
+                idempotency::claim(
+                    tx,
+                    &scope,
+                    &fingerprint,
+                    now,
+                    now + chrono::Duration::seconds(60),
+                    now + chrono::Duration::hours(24),
+                )
+                .await
+            })
+        })
+        .await
+        .expect("legacy key");
+    let (status, _, answer) = post_with_key(&app, &org, "legacy-key", &body).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the legacy key is found: {answer}"
+    );
+    assert_eq!(payment_count(&app, &org).await, 0);
+    // A key the older version never saw is kept hashed as usual.
+    let (status, _, _) = post_with_key(&app, &org, "new-key", &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+}

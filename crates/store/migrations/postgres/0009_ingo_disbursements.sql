@@ -64,3 +64,11 @@ DROP TABLE ingo_session_links;
 ALTER TABLE ingo_session_links_keyed RENAME TO ingo_session_links;
 CREATE UNIQUE INDEX ingo_session_links_browser ON ingo_session_links (browser_token_hash)
     WHERE browser_token_hash IS NOT NULL;
+
+-- Idempotency keys are kept as keyed hashes from this version on. Keys stored as sent before
+-- it are still honoured until the last of them expires; that instant is kept here (NULL when
+-- there were none).
+CREATE TABLE idempotency_legacy_horizon (
+    expires_before BIGINT
+);
+INSERT INTO idempotency_legacy_horizon (expires_before) SELECT MAX(expires_at) FROM idempotency_keys;

@@ -183,6 +183,36 @@ pub async fn release(tx: &mut dyn Tx, scope: &KeyScope) -> Result<(), StoreError
     .map(drop)
 }
 
+/// Whether a key is kept under `scope` (live or not).
+pub async fn exists(tx: &mut dyn Tx, scope: &KeyScope) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM idempotency_keys
+             WHERE organization_id = $1 AND credential_id = $2 AND method = $3 AND path = $4 AND idempotency_key = $5",
+            &params![
+                scope.organization_id.as_str(),
+                scope.credential_id.as_str(),
+                &scope.method,
+                &scope.path,
+                &scope.key
+            ],
+        )
+        .await?
+        .is_some())
+}
+
+/// Until when keys stored as sent (before keys were kept as keyed hashes) may still be live:
+/// the latest expiry among them when the database was upgraded, `None` when there were none.
+pub async fn legacy_horizon(tx: &mut dyn Tx) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match tx
+        .query_opt("SELECT expires_before FROM idempotency_legacy_horizon", &[])
+        .await?
+    {
+        Some(row) => super::opt_instant(&row, 0),
+        None => Ok(None),
+    }
+}
+
 /// Deletes expired keys; returns how many.
 pub async fn purge_expired(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<u64, StoreError> {
     tx.execute(
