@@ -194,42 +194,51 @@ async fn fifty_concurrent_requests_with_one_key_make_one_payment() {
     assert_eq!(authorizations(&app).await, (1, 1));
 }
 
+/// Claims `/v1/payments` under `stored_key` (the key as the database keeps it) for `body`, as
+/// a process that then stopped would have: its lease runs 60 s.
+async fn claim_as_a_stopped_process(
+    app: &TestApp,
+    org: &Org,
+    stored_key: String,
+    body: &Value,
+) -> idempotency::Claim {
+    let scope = idempotency::KeyScope {
+        organization_id: org.creds.organization_id.clone(),
+        credential_id: org.creds.credential_id.clone(),
+        method: "POST".into(),
+        path: "/v1/payments".into(),
+        key: stored_key,
+    };
+    let now = app.clock_now();
+    let fingerprint = app.state.hasher.hash_bytes(body.to_string().as_bytes());
+    app.state
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                idempotency::claim(
+                    tx,
+                    &scope,
+                    &fingerprint,
+                    now,
+                    now + chrono::Duration::seconds(60),
+                    now + chrono::Duration::hours(24),
+                )
+                .await
+            })
+        })
+        .await
+        .expect("claim")
+}
+
 #[tokio::test]
 async fn a_retry_after_the_first_process_stopped_resumes_its_payment() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let (account, _) = account_with_debts(&app, &org, "A-1").await;
     // A process claimed the key and stopped before answering: the lease still runs.
-    let scope = idempotency::KeyScope {
-        organization_id: org.creds.organization_id.clone(),
-        credential_id: org.creds.credential_id.clone(),
-        method: "POST".into(),
-        path: "/v1/payments".into(),
-        key: quittance_server::http::idempotency::stored_key(&app.state.hasher, "crashed"),
-    };
-    let now = quittance_domain::Clock::now(&app.clock);
     let body = json!({"account_id": account, "amount": "3.00", "card": card(VISA)});
-    let fingerprint = app.state.hasher.hash_bytes(body.to_string().as_bytes());
-    let claimed = {
-        let (scope, fingerprint) = (scope.clone(), fingerprint.clone());
-        app.state
-            .db
-            .write(move |tx| {
-                Box::pin(async move {
-                    idempotency::claim(
-                        tx,
-                        &scope,
-                        &fingerprint,
-                        now,
-                        now + chrono::Duration::seconds(60),
-                        now + chrono::Duration::hours(24),
-                    )
-                    .await
-                })
-            })
-            .await
-            .expect("claim")
-    };
+    let stored = quittance_server::http::idempotency::stored_key(&app.state.hasher, "crashed");
+    let claimed = claim_as_a_stopped_process(&app, &org, stored, &body).await;
     assert!(matches!(claimed, idempotency::Claim::Run(_)), "{claimed:?}");
     let (status, _, error) = post_with_key(&app, &org, "crashed", &body).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
@@ -353,16 +362,7 @@ async fn a_key_an_older_version_stored_as_sent_is_honoured_until_it_expires() {
     let body = json!({"account_id": account, "amount": "3.00", "card": card(VISA)});
     // As an upgrade finds it: a key kept as sent, its request still running, and the horizon
     // the migration wrote.
-    let scope = idempotency::KeyScope {
-        organization_id: org.creds.organization_id.clone(),
-        credential_id: org.creds.credential_id.clone(),
-        method: "POST".into(),
-        path: "/v1/payments".into(),
-        key: "legacy-key".into(),
-    };
-    let now = app.clock_now();
-    let fingerprint = app.state.hasher.hash_bytes(body.to_string().as_bytes());
-    let horizon = quittance_domain::clock::to_micros(now + chrono::Duration::hours(24));
+    let horizon = quittance_domain::clock::to_micros(app.clock_now() + chrono::Duration::hours(24));
     app.state
         .db
         .write(move |tx| {
@@ -371,20 +371,12 @@ async fn a_key_an_older_version_stored_as_sent_is_honoured_until_it_expires() {
                     "UPDATE idempotency_legacy_horizon SET expires_before = $1",
                     &quittance_store::params![horizon],
                 )
-                .await?;
-                idempotency::claim(
-                    tx,
-                    &scope,
-                    &fingerprint,
-                    now,
-                    now + chrono::Duration::seconds(60),
-                    now + chrono::Duration::hours(24),
-                )
                 .await
             })
         })
         .await
-        .expect("legacy key");
+        .expect("horizon");
+    claim_as_a_stopped_process(&app, &org, "legacy-key".into(), &body).await;
     let (status, _, answer) = post_with_key(&app, &org, "legacy-key", &body).await;
     assert_eq!(
         status,
