@@ -82,15 +82,26 @@ pub fn validation(data: impl Serialize, started: Instant) -> Response {
     )
 }
 
-/// A service failure: 404, 503, or a 500 whose cause is logged once and not shown.
+/// What a 13404 says was not found: its `client_message` and `developer_message`.
+pub type Missing = (&'static str, &'static str);
+pub const SESSION: Missing = ("Session not found", "session_not_found");
+pub const DISBURSEMENT: Missing = ("Disbursement not found", "disbursement_not_found");
+
+/// A service failure about a session: see [`service_error_about`].
 pub fn service_error(error: ServiceError, started: Instant) -> Response {
+    service_error_about(error, SESSION, started)
+}
+
+/// A service failure: 404 (naming `missing`), 503, or a 500 whose cause is logged once and
+/// not shown.
+pub fn service_error_about(error: ServiceError, missing: Missing, started: Instant) -> Response {
     let request_id = crate::http::request_id::current_request_id();
     match error.class() {
         ErrorClass::NotFound => respond(
             StatusCode::NOT_FOUND,
             13404,
-            "Session not found",
-            Some("session_not_found"),
+            missing.0,
+            Some(missing.1),
             (),
             started,
         ),

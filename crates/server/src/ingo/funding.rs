@@ -3,13 +3,12 @@
 //! every Ingo API is, answering in seed 003's envelope.
 
 use super::envelope::create_error;
-use super::envelope::{respond, service_error, validation};
+use super::envelope::{DISBURSEMENT, respond, service_error_about, validation};
 use super::signed::SignedCall;
 use crate::http::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use quittance_services::error::ErrorClass;
 use quittance_services::ingo::funding::{self, DisbursementView, Funded};
 use quittance_store::repo::disbursements::status;
 use std::time::Instant;
@@ -73,14 +72,6 @@ pub async fn retrieve(
     }
     match funding::get(&state, call.participant_id(), &id).await {
         Ok(view) => respond(StatusCode::OK, 100, "Success", None, view, call.started),
-        Err(e) if e.class() == ErrorClass::NotFound => respond(
-            StatusCode::NOT_FOUND,
-            13404,
-            "Disbursement not found",
-            Some("disbursement_not_found"),
-            (),
-            call.started,
-        ),
-        Err(e) => service_error(e, call.started),
+        Err(e) => service_error_about(e, DISBURSEMENT, call.started),
     }
 }
