@@ -18,7 +18,7 @@ use quittance_domain::FieldError;
 use quittance_domain::ids::AccessSetupId;
 use quittance_domain::receivables::required_text;
 use quittance_domain::webhooks::{AccessType, KeyTransfer};
-use quittance_services::webhooks::outbound::refused_url;
+use quittance_services::webhooks::endpoints::target;
 use quittance_store::repo::webhooks::{self as store, AccessSetupRecord};
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +26,6 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FIELD: usize = 300;
 /// Longest PEM certificate or key accepted.
 const MAX_PEM: usize = 16 * 1024;
-/// Longest token URL.
-const MAX_URL: usize = 2048;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClientCertificateResponse {
@@ -157,7 +155,7 @@ fn refuse_foreign_fields(kind: AccessType, req: &AccessSetupRequest) -> Result<(
 
 /// Applies `req` over `current` (empty for a create), checks the result, and seals the new
 /// secrets under the setup's id.
-fn apply(
+async fn apply(
     state: &AppState,
     mut setup: AccessSetupRecord,
     req: AccessSetupRequest,
@@ -205,15 +203,8 @@ fn apply(
         setup.transfer = Some(KeyTransfer::parse_field("transfer", transfer)?);
     }
     if let Some(url) = &req.token_url {
-        if url.len() > MAX_URL {
-            return Err(FieldError::new(
-                "token_url",
-                format!("must be at most {MAX_URL} characters"),
-            )
-            .into());
-        }
-        refused_url(url, state.outbound.allowed()).map_err(|e| FieldError::new("token_url", e))?;
-        setup.token_url = Some(url.clone());
+        // The rules a webhook's own target is held to, names resolved now included.
+        setup.token_url = Some(target(state, "token_url", url).await?);
     }
     if let Some(scope) = &req.scope {
         setup.scope = Some(text("scope", scope)?);
@@ -300,7 +291,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let setup = apply(&state, blank, req)?;
+    let setup = apply(&state, blank, req).await?;
     let stored = setup.clone();
     state
         .db
@@ -367,7 +358,7 @@ pub async fn update(
     Path(id): Path<String>,
     AppJson(req): AppJson<AccessSetupRequest>,
 ) -> ApiResult<Json<AccessSetupResponse>> {
-    let mut setup = apply(&state, load(&state, &caller, &id).await?, req)?;
+    let mut setup = apply(&state, load(&state, &caller, &id).await?, req).await?;
     setup.updated_at = state.clock.now();
     let stored = setup.clone();
     state

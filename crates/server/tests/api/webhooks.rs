@@ -1330,3 +1330,66 @@ async fn renewing_a_listener_moves_only_its_expiry() {
         "renewal must not turn a disabled listener back on"
     );
 }
+
+#[tokio::test]
+async fn every_url_quittance_will_call_is_held_to_the_address_rules_when_it_is_saved() {
+    // The production default: no private network allowed, so a name that resolves to the
+    // loopback address is refused as a webhook target and as an OAuth token URL alike.
+    let app = crate::helpers::spawn_app_with(quittance_services::config::Config {
+        webhook_allowed_networks: Vec::new(),
+        ..crate::helpers::test_config()
+    })
+    .await;
+    let org = app.org("acme").await;
+    let (status, error) = app
+        .post(
+            "/v1/webhook_access_setups",
+            &org,
+            json!({"type": "oauth2_client_credentials", "authentication_key_name": "a", "api_name": "b",
+            "client_id": "c", "client_secret": "s", "token_url": "http://localhost:9/token"}),
+        )
+        .await;
+    assert_error(status, &error, "UnprocessableEntity", 422);
+    assert_eq!(error["param"], "token_url", "{error}");
+    assert!(
+        error["message"].as_str().unwrap_or("").contains("loopback"),
+        "{error}"
+    );
+
+    let (status, setup) = app
+        .post(
+            "/v1/webhook_access_setups",
+            &org,
+            json!({"type": "oauth2_client_credentials", "authentication_key_name": "a", "api_name": "b",
+            "client_id": "c", "client_secret": "s", "token_url": "https://auth.example.invalid/token"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a name that does not resolve yet is checked at send: {setup}"
+    );
+    let path = format!(
+        "/v1/webhook_access_setups/{}",
+        setup["id"].as_str().expect("id")
+    );
+    let (status, error) = app
+        .patch(
+            &path,
+            &org,
+            json!({"token_url": "http://localhost:9/token"}),
+        )
+        .await;
+    assert_error(status, &error, "UnprocessableEntity", 422);
+    assert_eq!(error["param"], "token_url", "{error}");
+
+    let (status, error) = app
+        .post(
+            "/v1/webhooks",
+            &org,
+            json!({"url": "http://localhost:9/hook", "event_types": ["payment.approved"]}),
+        )
+        .await;
+    assert_error(status, &error, "UnprocessableEntity", 422);
+    assert_eq!(error["param"], "url", "{error}");
+}
