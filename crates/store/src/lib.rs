@@ -21,7 +21,7 @@ mod sqlite;
 pub mod testing;
 mod value;
 
-pub use migrate::{MIGRATIONS, migrate};
+pub use migrate::{MIGRATIONS, migrate, migrate_to};
 pub use value::{Param, Row, Value};
 
 use futures_util::future::BoxFuture;

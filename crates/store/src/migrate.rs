@@ -59,15 +59,27 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_ingo_disbursements.sql"),
         include_str!("../migrations/postgres/0009_ingo_disbursements.sql"),
     ),
+    (
+        10,
+        "0010_webhook_numbers_per_organization",
+        include_str!("../migrations/sqlite/0010_webhook_numbers_per_organization.sql"),
+        include_str!("../migrations/postgres/0010_webhook_numbers_per_organization.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the names it applied. Refuses a database
 /// migrated by a newer Quittance.
 pub async fn migrate(db: &Db) -> Result<Vec<&'static str>, StoreError> {
-    db.write(|tx| Box::pin(apply(tx))).await
+    migrate_to(db, i64::MAX).await
 }
 
-async fn apply(tx: &mut dyn Tx) -> Result<Vec<&'static str>, StoreError> {
+/// [`migrate`], stopping after migration `last`: how a test makes the database an older
+/// Quittance left, to see a later migration carry its data over.
+pub async fn migrate_to(db: &Db, last: i64) -> Result<Vec<&'static str>, StoreError> {
+    db.write(move |tx| Box::pin(apply(tx, last))).await
+}
+
+async fn apply(tx: &mut dyn Tx, last: i64) -> Result<Vec<&'static str>, StoreError> {
     if tx.backend() == Backend::Postgres {
         // Two servers starting together on one PostgreSQL take turns.
         tx.execute("SELECT pg_advisory_xact_lock(7170616)", &[])
@@ -97,7 +109,7 @@ async fn apply(tx: &mut dyn Tx) -> Result<Vec<&'static str>, StoreError> {
     let now = chrono::Utc::now().timestamp_micros();
     let mut done = Vec::new();
     for (version, name, sqlite, postgres) in MIGRATIONS {
-        if applied.contains(version) {
+        if applied.contains(version) || *version > last {
             continue;
         }
         tx.batch(if tx.backend() == Backend::Sqlite {
@@ -143,6 +155,10 @@ mod tests {
         assert_eq!(versions, expected, "versions count up from 1 without gaps");
     }
 
+    /// Migrations that change a constraint SQLite cannot alter, so its side makes the table
+    /// again while PostgreSQL's alters it: their column types are not comparable word for word.
+    const SQLITE_REBUILDS: &[&str] = &["0010_webhook_numbers_per_organization"];
+
     #[test]
     fn column_types_match_across_backends() {
         // Only BIGINT, TEXT, BOOLEAN and bytes columns (SQLite's BLOB is PostgreSQL's BYTEA):
@@ -177,6 +193,9 @@ mod tests {
                     })
                     .collect()
             };
+            if SQLITE_REBUILDS.contains(name) {
+                continue;
+            }
             assert_eq!(types(sqlite), types(postgres), "{name}");
         }
     }

@@ -2,7 +2,7 @@
 //! `QUITTANCE_TEST_POSTGRES_URL` names a PostgreSQL server — a newly created database on it,
 //! dropped again when the test ends.
 
-use crate::{DatabaseLocation, Db, migrate};
+use crate::{DatabaseLocation, Db, migrate_to};
 
 /// The variable that switches tests to PostgreSQL.
 pub const POSTGRES_URL_VAR: &str = "QUITTANCE_TEST_POSTGRES_URL";
@@ -32,6 +32,11 @@ pub fn with_database(url: &str, name: &str) -> String {
 impl TestDatabase {
     /// Creates and migrates the database. Panics (failing the test) when it cannot.
     pub async fn new() -> TestDatabase {
+        Self::migrated_to(i64::MAX).await
+    }
+
+    /// Creates the database as the Quittance that knew migrations up to `last` left it.
+    pub async fn migrated_to(last: i64) -> TestDatabase {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (location, postgres) = match std::env::var(POSTGRES_URL_VAR)
             .ok()
@@ -57,7 +62,7 @@ impl TestDatabase {
             }
         };
         let db = Db::open(&location).await.expect("open test database");
-        migrate(&db).await.expect("migrate test database");
+        migrate_to(&db, last).await.expect("migrate test database");
         TestDatabase {
             db,
             location,

@@ -880,3 +880,105 @@ async fn postgres_urls_can_require_and_verify_tls() {
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn webhook_numbers_given_before_they_were_per_organization_are_kept_and_counted_on() {
+    use quittance_domain::ids::WebhookId;
+    use quittance_domain::webhooks::{PayloadFormat, RequestMethod, RetryPolicy, WebhookApi};
+    use quittance_store::repo::webhooks::{self, WebhookRecord};
+    // The database as it was when one sequence numbered every organization's webhooks.
+    let t = TestDatabase::migrated_to(9).await;
+    let (acme, globex) = (
+        organization(&t, "acme").await,
+        organization(&t, "globex").await,
+    );
+    let webhook = |org: &OrganizationId, number: i64| WebhookRecord {
+        id: WebhookId::generate(),
+        number: Some(number),
+        organization_id: org.clone(),
+        api: WebhookApi::IsoAmp,
+        url: format!("https://example.com/{number}"),
+        method: RequestMethod::Post,
+        format: PayloadFormat::Json,
+        event_types: vec!["statement_analysis.completed".into()],
+        access_setup_id: None,
+        enabled: true,
+        disabled_reason: None,
+        retry: RetryPolicy::default(),
+        sealed_secret: "k1:sealed".into(),
+        sealed_previous_secret: None,
+        previous_secret_expires_at: None,
+        failing_since: None,
+        expires_at: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let old = [
+        webhook(&acme, 1001),
+        webhook(&globex, 1002),
+        webhook(&acme, 1003),
+    ];
+    let stored = old.clone();
+    t.db.write(move |tx| {
+        Box::pin(async move {
+            for w in &stored {
+                webhooks::insert_webhook(tx, w, &[]).await?;
+            }
+            tx.execute(
+                "UPDATE counters SET value = 1003 WHERE name = 'iso_amp_webhook'",
+                &[],
+            )
+            .await?;
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await
+    .expect("old webhooks");
+
+    let applied = quittance_store::migrate(&t.db).await.expect("migrate");
+    assert!(
+        applied.contains(&"0010_webhook_numbers_per_organization"),
+        "{applied:?}"
+    );
+    let (a, g) = (acme.clone(), globex.clone());
+    let (kept, next) =
+        t.db.write(move |tx| {
+            Box::pin(async move {
+                let mut kept = Vec::new();
+                for (org, number) in [(&a, 1001), (&g, 1002), (&a, 1003)] {
+                    kept.push(webhooks::get_webhook_by_number(tx, org, number).await?);
+                }
+                let newcomer = access::ensure_organization(tx, "initech", now()).await?;
+                let next = [
+                    webhooks::next_iso_amp_number(tx, &a).await?,
+                    webhooks::next_iso_amp_number(tx, &g).await?,
+                    webhooks::next_iso_amp_number(tx, &newcomer).await?,
+                    webhooks::next_iso_amp_number(tx, &newcomer).await?,
+                ];
+                Ok::<_, StoreError>((kept, next))
+            })
+        })
+        .await
+        .expect("after the migration");
+    assert_eq!(
+        kept,
+        old.to_vec(),
+        "every webhook kept whole, under its number"
+    );
+    assert_eq!(
+        next,
+        [1004, 1003, 1001, 1002],
+        "each organization counts on from its own highest"
+    );
+    // The same number may now be given in two organizations, never twice in one.
+    for (w, allowed) in [
+        (webhook(&globex, 1001), true),
+        (webhook(&acme, 1001), false),
+    ] {
+        let outcome = t
+            .db
+            .write(move |tx| Box::pin(async move { webhooks::insert_webhook(tx, &w, &[]).await }))
+            .await;
+        assert_eq!(outcome.is_ok(), allowed, "{outcome:?}");
+    }
+}

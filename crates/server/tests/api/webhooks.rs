@@ -1393,3 +1393,48 @@ async fn every_url_quittance_will_call_is_held_to_the_address_rules_when_it_is_s
     assert_error(status, &error, "UnprocessableEntity", 422);
     assert_eq!(error["param"], "url", "{error}");
 }
+
+#[tokio::test]
+async fn iso_amp_webhook_ids_are_numbered_per_organization() {
+    let app = spawn_app().await;
+    let (acme, globex) = (app.org("acme").await, app.org("globex").await);
+    async fn create(app: &TestApp, org: &Org, url: &str) -> i64 {
+        let body = format!(r#"{{"url": "{url}", "eventTypes": ["statement_analysis.completed"]}}"#);
+        let (status, text) = iso(app, org, Method::POST, "/api/webhooks", Some(&body)).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        serde_json::from_str::<Value>(&text).expect("json")["id"]
+            .as_i64()
+            .expect("an integer id")
+    }
+    let acme_ids = [
+        create(&app, &acme, "https://acme.example.com/1").await,
+        create(&app, &acme, "https://acme.example.com/2").await,
+        create(&app, &acme, "https://acme.example.com/3").await,
+    ];
+    // Another organization's webhooks say nothing of how many acme has.
+    let globex_first = create(&app, &globex, "https://globex.example.com/1").await;
+    assert_eq!(acme_ids, [1001, 1002, 1003]);
+    assert_eq!(globex_first, 1001);
+    // The same number names each organization's own webhook.
+    for (org, url) in [
+        (&acme, "https://acme.example.com/1"),
+        (&globex, "https://globex.example.com/1"),
+    ] {
+        let (status, text) = iso(&app, org, Method::GET, "/api/webhooks/1001", None).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).expect("json")["url"],
+            url
+        );
+    }
+    let (status, _) = iso(&app, &globex, Method::GET, "/api/webhooks/1002", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = iso(&app, &globex, Method::DELETE, "/api/webhooks/1001", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = iso(&app, &acme, Method::GET, "/api/webhooks/1001", None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "deleting globex's 1001 leaves acme's"
+    );
+}

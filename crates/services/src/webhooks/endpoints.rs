@@ -115,7 +115,8 @@ pub async fn insert(
                 let mut stored = stored;
                 access_setup_exists(tx, &stored).await?;
                 if stored.api == WebhookApi::IsoAmp {
-                    stored.number = Some(store::next_iso_amp_number(tx).await?);
+                    stored.number =
+                        Some(store::next_iso_amp_number(tx, &stored.organization_id).await?);
                 }
                 store::insert_webhook(tx, &stored, &subscriptions).await?;
                 Ok::<_, ServiceError>(stored)

@@ -262,11 +262,13 @@ fn decode_webhook(row: &Row, at: usize) -> Result<WebhookRecord, StoreError> {
     })
 }
 
-/// The next ISO Amp webhook number; concurrent callers wait on the counter's row.
-pub async fn next_iso_amp_number(tx: &mut dyn Tx) -> Result<i64, StoreError> {
+/// The next ISO Amp webhook number of `org`; concurrent callers wait on its counter's row.
+/// Numbers start at 1001 in each organization.
+pub async fn next_iso_amp_number(tx: &mut dyn Tx, org: &OrganizationId) -> Result<i64, StoreError> {
     tx.query_one(
-        "UPDATE counters SET value = value + 1 WHERE name = 'iso_amp_webhook' RETURNING value",
-        &[],
+        "INSERT INTO counters (name, value) VALUES ($1, 1001)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        &params![format!("iso_amp_webhook:{}", org.as_str())],
     )
     .await?
     .i64(0)
