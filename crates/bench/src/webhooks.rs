@@ -185,9 +185,10 @@ pub async fn webhooks_bench(options: &Options) -> Result<(), String> {
 
     // Latency: events committed one at a time while the worker runs, as in `serve`.
     arrivals.record_times.store(true, Ordering::Relaxed);
-    let worker = tokio::spawn(delivery::run_forever(
+    let worker = tokio::spawn(delivery::run_until(
         state.app.clone(),
         String::new(),
+        quittance_services::stop::Stop::never(),
         |_| {},
     ));
     let mut committed = Vec::new();

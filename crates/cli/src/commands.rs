@@ -9,6 +9,7 @@ use quittance_services::App;
 use quittance_services::bulk_import::{self, Progress};
 use quittance_services::config::Config;
 use quittance_services::credentials::{SecretHasher, issue_credentials};
+use quittance_services::stop::Stop;
 use quittance_services::vault::Vault;
 use quittance_store::repo::access;
 use quittance_store::repo::imports;
@@ -56,7 +57,7 @@ pub async fn worker(common: CommonArgs) -> Result<(), String> {
     init_logging(config.log_format);
     let (db, state) = state_for(config).await?;
     tracing::info!(backend = ?db.backend(), "Quittance worker running the plan scheduler and housekeeping");
-    quittance_services::housekeeping::work(state, shutdown_signal()).await;
+    quittance_services::workers::work(state, shutdown_signal()).await;
     db.close().await;
     Ok(())
 }
@@ -645,19 +646,24 @@ pub async fn webhooks(action: WebhooksAction) -> Result<(), String> {
                 record.id
             );
             let queue = record.id.to_string();
-            let worker = tokio::spawn(delivery::run_forever(state.clone(), queue, |sent| {
-                let outcome = match (&sent.response_status, &sent.error) {
-                    (_, Some(error)) => error.clone(),
-                    (Some(status), None) => format!("[{status}]"),
-                    (None, None) => String::new(),
-                };
-                println!(
-                    "{} {} {outcome}\n{}",
-                    sent.event_type.as_str(),
-                    sent.event_id,
-                    sent.event_json
-                );
-            }));
+            let worker = tokio::spawn(delivery::run_until(
+                state.clone(),
+                queue,
+                Stop::never(),
+                |sent| {
+                    let outcome = match (&sent.response_status, &sent.error) {
+                        (_, Some(error)) => error.clone(),
+                        (Some(status), None) => format!("[{status}]"),
+                        (None, None) => String::new(),
+                    };
+                    println!(
+                        "{} {} {outcome}\n{}",
+                        sent.event_type.as_str(),
+                        sent.event_id,
+                        sent.event_json
+                    );
+                },
+            ));
             let renew = {
                 let (state, id) = (state.clone(), record.id.clone());
                 tokio::spawn(async move {

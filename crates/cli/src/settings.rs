@@ -77,6 +77,7 @@ const ENV_OPTIONS: &[&str] = &[
     "max_statement_bytes",
     "max_statement_pages",
     "statement_read_seconds",
+    "shutdown_grace_seconds",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

@@ -1090,16 +1090,18 @@ async fn two_workers_share_the_installments_and_a_killed_one_charges_nothing_twi
     assert!(verify.status.success(), "{}", stdout(&verify));
 }
 
-/// A receiver on 127.0.0.1 that answers 200 after a short pause and counts each event id it
-/// gets (the `webhook-id` header).
-async fn counting_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// A receiver on 127.0.0.1 that answers 200 after `pause` and counts each event id it gets
+/// (the `webhook-id` header).
+async fn counting_receiver(
+    pause: Duration,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::sync::{Arc, Mutex};
     let got = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = got.clone();
     let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
         let log = log.clone();
         async move {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(pause).await;
             if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
                 log.lock().expect("lock").push(id.to_owned());
             }
@@ -1127,7 +1129,7 @@ async fn deliveries_survive_workers_being_killed() {
     let created = create_credentials(&t, "acme");
     let key = created["api_key"].as_str().expect("key").to_owned();
     let org = OrganizationId::parse(created["organization_id"].as_str().expect("org")).expect("id");
-    let (url, got) = counting_receiver().await;
+    let (url, got) = counting_receiver(Duration::from_millis(5)).await;
     let networks = ("QUITTANCE_WEBHOOK_ALLOWED_NETWORKS", r#"["127.0.0.1/32"]"#);
     let listen = format!("127.0.0.1:{}", free_port());
     let server = start_server_with(
@@ -1245,7 +1247,7 @@ async fn webhooks_listen_forwards_a_triggered_event_and_cleans_up() {
     use std::io::{BufRead, BufReader};
     let t = TestDatabase::new().await;
     create_credentials(&t, "acme");
-    let (url, got) = counting_receiver().await;
+    let (url, got) = counting_receiver(Duration::from_millis(5)).await;
     let mut listener = Server(
         quittance(
             &t,
@@ -1317,4 +1319,180 @@ async fn webhooks_listen_forwards_a_triggered_event_and_cleans_up() {
         .await
         .expect("count");
     assert_eq!(left, 0);
+}
+
+/// SIGTERM while clients pay and webhooks are being delivered: the server stops accepting,
+/// finishes what is in flight, hands back nothing held, and exits 0 within its grace; every
+/// payment it acknowledged is there after a restart, and `ledger verify` passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_loses_nothing_acknowledged_and_leaves_no_lease_held() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let t = TestDatabase::new().await;
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    // Slow, so deliveries are being sent when the signal comes.
+    let (hook_url, received) = counting_receiver(Duration::from_millis(300)).await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let env = [
+        ("QUITTANCE_WEBHOOK_ALLOWED_NETWORKS", r#"["127.0.0.1/32"]"#),
+        ("QUITTANCE_SHUTDOWN_GRACE_SECONDS", "20"),
+    ];
+    let mut server = start_server_with(&t, &listen, Stdio::null(), &env).await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let hook = http
+        .post(format!("{base}/v1/webhooks"))
+        .header("Authorization", &key)
+        .json(&serde_json::json!({"url": hook_url, "event_types": ["payment.approved"]}))
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(hook.status(), reqwest::StatusCode::CREATED);
+    let mut accounts = Vec::new();
+    for a in 0..8 {
+        let imported: Value = http
+            .post(format!("{base}/v1/import"))
+            .header("Authorization", &key)
+            .json(
+                &serde_json::json!({"account_number": format!("TERM-{a}"), "last_name": "Term",
+                "sub_accounts": [{"reference": "V-1", "original_balance": "1000000.00"}]}),
+            )
+            .send()
+            .await
+            .expect("import")
+            .json()
+            .await
+            .expect("json");
+        accounts.push(imported["account"]["id"].as_str().expect("id").to_owned());
+    }
+    let accounts = Arc::new(accounts);
+    let (next, acked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let refused = Arc::new(AtomicBool::new(false));
+    let answered: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let (http, base, key) = (http.clone(), base.clone(), key.clone());
+        let (next, acked, refused, answered, accounts) = (
+            next.clone(),
+            acked.clone(),
+            refused.clone(),
+            answered.clone(),
+            accounts.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            // Each client pays until the server stops answering.
+            while !refused.load(Ordering::SeqCst) {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let (idem, body) = crash_payment(i, &accounts);
+                let sent = http
+                    .post(format!("{base}/v1/payments"))
+                    .header("Authorization", &key)
+                    .header("Idempotency-Key", format!("term-{idem}"))
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(response) = sent else {
+                    refused.store(true, Ordering::SeqCst);
+                    return;
+                };
+                let status = response.status();
+                let text = response.text().await.unwrap_or_default();
+                assert_eq!(status, reqwest::StatusCode::CREATED, "{text}");
+                let payment: Value = serde_json::from_str(&text).expect("json");
+                let id = payment["id"].as_str().expect("id").to_owned();
+                answered.lock().expect("answered").push(id);
+                acked.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    // Terminate once payments are flowing and deliveries are under way.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while (acked.load(Ordering::SeqCst) < 200 || received.lock().expect("lock").is_empty())
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        acked.load(Ordering::SeqCst) >= 200,
+        "the load did not start"
+    );
+    let pid = server.0.id().to_string();
+    let asked = std::time::Instant::now();
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    let exit = loop {
+        if let Some(status) = server.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "the server did not stop within twice its grace"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let drained = asked.elapsed();
+    assert!(exit.success(), "SIGTERM ends the server with 0: {exit:?}");
+    for client in clients {
+        client.await.expect("client");
+    }
+    let answered = answered.lock().expect("answered").clone();
+    eprintln!(
+        "SIGTERM after {} acknowledged payments: stopped in {} ms",
+        answered.len(),
+        drained.as_millis()
+    );
+
+    // Nothing held: no idempotency key still running, no delivery still leased.
+    let held =
+        t.db.read(|tx| {
+            Box::pin(async move {
+                let keys = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM idempotency_keys WHERE locked_until IS NOT NULL",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)?;
+                let deliveries = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM webhook_deliveries WHERE lease_until IS NOT NULL",
+                        &[],
+                    )
+                    .await?
+                    .i64(0)?;
+                Ok::<_, quittance_store::StoreError>((keys, deliveries))
+            })
+        })
+        .await
+        .expect("leases");
+    assert_eq!(
+        held,
+        (0, 0),
+        "(running idempotency keys, leased deliveries)"
+    );
+
+    let _server = start_server_with(&t, &listen, Stdio::null(), &env).await;
+    for id in &answered {
+        let found = http
+            .get(format!("{base}/v1/payments/{id}"))
+            .header("Authorization", &key)
+            .send()
+            .await
+            .expect("payment");
+        assert_eq!(
+            found.status(),
+            reqwest::StatusCode::OK,
+            "{id} was acknowledged"
+        );
+    }
+    let verify = run(quittance(&t, &["ledger", "verify"]));
+    assert!(verify.status.success(), "{}", stdout(&verify));
 }

@@ -10,7 +10,7 @@ pub mod pages;
 pub mod v1;
 
 use crate::http::{auth, idempotency, telemetry};
-use quittance_services::{scheduler, statements, webhooks};
+use quittance_services::workers::{Which, Workers};
 
 use crate::http::error::{ApiError, ErrorBody, ErrorClass};
 use crate::http::state::AppState;
@@ -18,7 +18,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -181,39 +183,52 @@ async fn no_route(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-/// Serves until `shutdown` completes, with housekeeping (expired tokens, stalled imports)
-/// running beside it.
+/// Serves until `shutdown` completes, with the configured workers running beside it; then
+/// stops accepting, gives requests in flight `shutdown_grace_seconds` to finish, and the
+/// workers as long again to finish their round.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let housekeeping = tokio::spawn(quittance_services::housekeeping::housekeeping(
-        state.app.clone(),
-    ));
-    let scheduler = state
-        .config
-        .scheduler
-        .then(|| tokio::spawn(scheduler::run_forever(state.app.clone())));
-    let deliveries = state.config.webhooks.then(|| {
-        tokio::spawn(webhooks::delivery::run_forever(
-            state.app.clone(),
-            String::new(),
-            |_| {},
-        ))
-    });
-    let statements = state
-        .config
-        .statements
-        .then(|| tokio::spawn(statements::run_forever(state.app.clone())));
+    let grace = Duration::from_secs(state.config.shutdown_grace_seconds);
+    let workers = Workers::start(&state.app, Which::Configured);
+    let (fired, on_fire) = tokio::sync::oneshot::channel::<()>();
+    let asked = Arc::new(OnceLock::new());
+    let signal = {
+        let asked = asked.clone();
+        async move {
+            shutdown.await;
+            asked.get_or_init(Instant::now);
+            let _ = fired.send(());
+        }
+    };
     // With each connection's peer address, for the token endpoint's per-address throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    housekeeping.abort();
-    for task in [scheduler, deliveries, statements].into_iter().flatten() {
-        task.abort();
+    let serving = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    let grace_over = async {
+        match on_fire.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let served = tokio::select! {
+        served = serving => served,
+        () = grace_over => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "requests still running when the shutdown grace ended were cut off");
+            Ok(())
+        }
+    };
+    let requests_drained = asked.get().map(Instant::elapsed);
+    workers.stop(grace).await;
+    if let (Some(at), Some(drained)) = (asked.get(), requests_drained) {
+        tracing::info!(
+            requests_drained_ms = drained.as_millis(),
+            stopped_ms = at.elapsed().as_millis(),
+            "stopped"
+        );
     }
     served
 }

@@ -107,6 +107,9 @@ pub struct Config {
     pub max_statement_pages: u32,
     /// How long reading one statement file may take, in seconds, before it is rejected.
     pub statement_read_seconds: u64,
+    /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish, in seconds, and
+    /// then how long busy workers may take to finish their round.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for Config {
@@ -149,6 +152,7 @@ impl Default for Config {
             max_statement_bytes: 20 * 1024 * 1024,
             max_statement_pages: 100,
             statement_read_seconds: 20,
+            shutdown_grace_seconds: 30,
         }
     }
 }
@@ -202,6 +206,7 @@ impl std::fmt::Debug for Config {
             .field("max_statement_bytes", &self.max_statement_bytes)
             .field("max_statement_pages", &self.max_statement_pages)
             .field("statement_read_seconds", &self.statement_read_seconds)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .finish()
     }
 }

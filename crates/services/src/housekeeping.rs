@@ -1,36 +1,21 @@
-//! Housekeeping, and `quittance worker`: every background task without the HTTP server.
+//! Housekeeping: what expires, what stalled, and what the processor has not answered yet.
 
 use crate::App;
 use crate::error::ServiceError;
-use std::future::Future;
+use crate::stop::Stop;
 use std::time::Duration;
-
-/// `quittance worker`: the plan scheduler, webhook delivery, statement analysis, the reconciler
-/// and the rest of housekeeping, without the HTTP server, until `shutdown` completes.
-pub async fn work(app: App, shutdown: impl Future<Output = ()>) {
-    let tasks = [
-        tokio::spawn(housekeeping(app.clone())),
-        tokio::spawn(crate::scheduler::run_forever(app.clone())),
-        tokio::spawn(crate::statements::run_forever(app.clone())),
-        tokio::spawn(crate::webhooks::delivery::run_forever(
-            app,
-            String::new(),
-            |_| {},
-        )),
-    ];
-    shutdown.await;
-    for task in tasks {
-        task.abort();
-    }
-}
 
 /// An import not updated for this long belongs to a process that stopped.
 const STALLED_IMPORT: chrono::Duration = chrono::Duration::minutes(5);
 
-pub async fn housekeeping(state: App) {
+/// A round of housekeeping a minute until a stop is asked for.
+pub async fn run_until(state: App, mut stop: Stop) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.requested() => return,
+        }
         match housekeeping_once(&state).await {
             Ok(done) if done != Housekeeping::default() => {
                 tracing::info!(?done, "housekeeping")

@@ -16,8 +16,10 @@ pub mod processor;
 pub mod resources;
 pub mod scheduler;
 pub mod statements;
+pub mod stop;
 pub mod vault;
 pub mod webhooks;
 pub mod wire;
+pub mod workers;
 
 pub use app::App;

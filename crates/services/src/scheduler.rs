@@ -530,13 +530,16 @@ async fn settle_if_nothing_left(
 }
 
 /// The scheduler inside `serve` (or `quittance worker`): a round every
-/// `scheduler_interval_seconds`.
-pub async fn run_forever(state: App) {
+/// `scheduler_interval_seconds`, until a stop is asked for.
+pub async fn run_until(state: App, mut stop: crate::stop::Stop) {
     let mut tick = tokio::time::interval(Duration::from_secs(
         state.config.scheduler_interval_seconds.max(1),
     ));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.requested() => return,
+        }
         match run_due(&state, None).await {
             Ok(round) if round != Round::default() => tracing::info!(?round, "scheduler"),
             Ok(_) => {}

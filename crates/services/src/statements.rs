@@ -105,11 +105,14 @@ struct Rejected<'a> {
     reason: &'a str,
 }
 
-/// Runs until aborted: analyses started in this process begin at once, others within a
-/// second.
-pub async fn run_forever(state: App) {
+/// Runs until a stop is asked for: analyses started in this process begin at once, others
+/// within a second.
+pub async fn run_until(state: App, mut stop: crate::stop::Stop) {
     let owner = format!("statements-{}", new_id());
     loop {
+        if stop.is_requested() {
+            return;
+        }
         match analyze_due(&state, &owner).await {
             Ok(0) => {}
             Ok(_) => continue,
@@ -118,6 +121,7 @@ pub async fn run_forever(state: App) {
         tokio::select! {
             () = state.statements_queued.notified() => {}
             () = tokio::time::sleep(POLL) => {}
+            () = stop.requested() => return,
         }
     }
 }

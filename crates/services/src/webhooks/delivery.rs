@@ -148,8 +148,13 @@ fn merge(into: &mut Round, (from, sent): Recorded, watch: &mut (dyn FnMut(&Sent)
 
 /// The worker inside `serve` (or `quittance worker`): delivers at once when this process
 /// queues a delivery, and otherwise every `webhook_poll_interval_ms` (retries falling due,
-/// deliveries queued by other processes).
-pub async fn run_forever(state: App, queue: String, mut watch: impl FnMut(&Sent) + Send) {
+/// deliveries queued by other processes), until a stop is asked for.
+pub async fn run_until(
+    state: App,
+    queue: String,
+    mut stop: crate::stop::Stop,
+    mut watch: impl FnMut(&Sent) + Send,
+) {
     let signal = state.db.outbox_signal();
     let interval = Duration::from_millis(state.config.webhook_poll_interval_ms.max(10));
     loop {
@@ -158,7 +163,10 @@ pub async fn run_forever(state: App, queue: String, mut watch: impl FnMut(&Sent)
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e.message(), "webhook delivery round failed"),
         }
-        let _ = tokio::time::timeout(interval, signal.notified()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(interval, signal.notified()) => {}
+            () = stop.requested() => return,
+        }
     }
 }
 
