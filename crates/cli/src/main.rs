@@ -1,5 +1,6 @@
 //! `quittance`: the server and its operator commands.
 
+mod backup;
 mod commands;
 mod ingo;
 mod settings;
@@ -78,6 +79,23 @@ enum Command {
         #[command(subcommand)]
         action: ingo::IngoAction,
     },
+    /// Copy the embedded database to FILE while the server runs (a consistent snapshot); the
+    /// key files are not in the copy, and the report says where they are.
+    Backup {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+        /// The copy to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a copy made by `backup` in place as the database of a data directory that has none.
+    Restore {
+        #[command(flatten)]
+        common: settings::CommonArgs,
+        /// The copy to restore.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Print the configuration in force (defaults, file, environment, flags), secrets masked.
     Config {
         #[command(flatten)]
@@ -114,6 +132,8 @@ fn main() -> ExitCode {
             Command::Ledger { action } => commands::ledger(action).await,
             Command::Webhooks { action } => commands::webhooks(action).await,
             Command::Ingo { action } => ingo::ingo(action).await,
+            Command::Backup { common, to } => backup::backup(common, to).await,
+            Command::Restore { common, from } => backup::restore(common, from).await,
             Command::Config { common } => commands::config(common),
         }
     });

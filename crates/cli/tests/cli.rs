@@ -285,6 +285,8 @@ fn help_lists_the_commands() {
         "keys",
         "ledger",
         "ingo",
+        "backup",
+        "restore",
         "config",
     ] {
         assert!(text.contains(command), "{command} missing from --help");
@@ -337,6 +339,12 @@ async fn start_server_with(
             .spawn()
             .expect("spawn"),
     );
+    wait_until_ready(listen).await;
+    server
+}
+
+/// Waits (bounded) until the server on `listen` answers `/readyz`.
+async fn wait_until_ready(listen: &str) {
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -348,7 +356,7 @@ async fn start_server_with(
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return server;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -670,24 +678,7 @@ async fn payments_survive_the_server_being_killed_at_random() {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    let mut accounts = Vec::new();
-    for a in 0..20 {
-        let imported: Value = http
-            .post(format!("{base}/v1/import"))
-            .header("Authorization", &key)
-            .json(
-                &serde_json::json!({"account_number": format!("CR-{a}"), "last_name": "Crash",
-                "sub_accounts": [{"reference": "V-1", "original_balance": "1000000.00"},
-                                 {"reference": "V-2", "original_balance": "1000000.00"}]}),
-            )
-            .send()
-            .await
-            .expect("import")
-            .json()
-            .await
-            .expect("json");
-        accounts.push(imported["account"]["id"].as_str().expect("id").to_owned());
-    }
+    let accounts = import_accounts(&http, &base, &key, "CR", 20).await;
     let accounts = Arc::new(accounts);
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(AtomicUsize::new(0));
@@ -1321,13 +1312,154 @@ async fn webhooks_listen_forwards_a_triggered_event_and_cleans_up() {
     assert_eq!(left, 0);
 }
 
+/// Imports `count` accounts, each with a large balance to pay against; returns their ids.
+async fn import_accounts(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut accounts = Vec::new();
+    for a in 0..count {
+        let imported: Value = http
+            .post(format!("{base}/v1/import"))
+            .header("Authorization", key)
+            .json(
+                &serde_json::json!({"account_number": format!("{prefix}-{a}"), "last_name": "Load",
+                "sub_accounts": [{"reference": "V-1", "original_balance": "1000000.00"}]}),
+            )
+            .send()
+            .await
+            .expect("import")
+            .json()
+            .await
+            .expect("json");
+        accounts.push(imported["account"]["id"].as_str().expect("id").to_owned());
+    }
+    accounts
+}
+
+/// Every payment in `ids` is there (an acknowledged payment is never lost).
+async fn assert_payments_exist(http: &reqwest::Client, base: &str, key: &str, ids: &[String]) {
+    for id in ids {
+        let found = http
+            .get(format!("{base}/v1/payments/{id}"))
+            .header("Authorization", key)
+            .send()
+            .await
+            .expect("payment");
+        assert_eq!(
+            found.status(),
+            reqwest::StatusCode::OK,
+            "{id} was acknowledged"
+        );
+    }
+}
+
+/// Clients paying, each with its own idempotency keys, until told to stop or until the server
+/// stops answering. Every 201 is kept: the payments the server acknowledged.
+struct PaymentLoad {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    answered: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl PaymentLoad {
+    fn start(
+        http: &reqwest::Client,
+        base: &str,
+        key: &str,
+        accounts: Vec<String>,
+        clients: usize,
+        prefix: &str,
+    ) -> PaymentLoad {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let accounts = Arc::new(accounts);
+        let next = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let answered: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let clients = (0..clients)
+            .map(|_| {
+                let (http, base, key, prefix) = (
+                    http.clone(),
+                    base.to_owned(),
+                    key.to_owned(),
+                    prefix.to_owned(),
+                );
+                let (next, stop, answered, accounts) = (
+                    next.clone(),
+                    stop.clone(),
+                    answered.clone(),
+                    accounts.clone(),
+                );
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::SeqCst) {
+                        let (idem, body) =
+                            crash_payment(next.fetch_add(1, Ordering::SeqCst), &accounts);
+                        let sent = http
+                            .post(format!("{base}/v1/payments"))
+                            .header("Authorization", &key)
+                            .header("Idempotency-Key", format!("{prefix}-{idem}"))
+                            .json(&body)
+                            .send()
+                            .await;
+                        let Ok(response) = sent else {
+                            // The server has stopped answering.
+                            stop.store(true, Ordering::SeqCst);
+                            return;
+                        };
+                        let status = response.status();
+                        let text = response.text().await.unwrap_or_default();
+                        assert_eq!(status, reqwest::StatusCode::CREATED, "{text}");
+                        let payment: Value = serde_json::from_str(&text).expect("json");
+                        let id = payment["id"].as_str().expect("id").to_owned();
+                        answered.lock().expect("answered").push(id);
+                    }
+                })
+            })
+            .collect();
+        PaymentLoad {
+            stop,
+            answered,
+            clients,
+        }
+    }
+
+    /// The payments acknowledged so far.
+    fn answered(&self) -> Vec<String> {
+        self.answered.lock().expect("answered").clone()
+    }
+
+    /// Waits (bounded) until `count` payments have been acknowledged.
+    async fn wait_for(&self, count: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while self.answered.lock().expect("answered").len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the load did not reach {count} payments"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the clients (or sees them stopped by the server) and returns every payment
+    /// acknowledged.
+    async fn finish(self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for client in self.clients {
+            client.await.expect("client");
+        }
+        self.answered.lock().expect("answered").clone()
+    }
+}
+
 /// SIGTERM while clients pay and webhooks are being delivered: the server stops accepting,
 /// finishes what is in flight, hands back nothing held, and exits 0 within its grace; every
 /// payment it acknowledged is there after a restart, and `ledger verify` passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_loses_nothing_acknowledged_and_leaves_no_lease_held() {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
     let t = TestDatabase::new().await;
     let created = create_credentials(&t, "acme");
     let key = created["api_key"].as_str().expect("key").to_owned();
@@ -1353,74 +1485,15 @@ async fn sigterm_under_load_loses_nothing_acknowledged_and_leaves_no_lease_held(
         .await
         .expect("webhook");
     assert_eq!(hook.status(), reqwest::StatusCode::CREATED);
-    let mut accounts = Vec::new();
-    for a in 0..8 {
-        let imported: Value = http
-            .post(format!("{base}/v1/import"))
-            .header("Authorization", &key)
-            .json(
-                &serde_json::json!({"account_number": format!("TERM-{a}"), "last_name": "Term",
-                "sub_accounts": [{"reference": "V-1", "original_balance": "1000000.00"}]}),
-            )
-            .send()
-            .await
-            .expect("import")
-            .json()
-            .await
-            .expect("json");
-        accounts.push(imported["account"]["id"].as_str().expect("id").to_owned());
-    }
-    let accounts = Arc::new(accounts);
-    let (next, acked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let refused = Arc::new(AtomicBool::new(false));
-    let answered: Arc<Mutex<Vec<String>>> = Arc::default();
-    let mut clients = Vec::new();
-    for _ in 0..8 {
-        let (http, base, key) = (http.clone(), base.clone(), key.clone());
-        let (next, acked, refused, answered, accounts) = (
-            next.clone(),
-            acked.clone(),
-            refused.clone(),
-            answered.clone(),
-            accounts.clone(),
-        );
-        clients.push(tokio::spawn(async move {
-            // Each client pays until the server stops answering.
-            while !refused.load(Ordering::SeqCst) {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let (idem, body) = crash_payment(i, &accounts);
-                let sent = http
-                    .post(format!("{base}/v1/payments"))
-                    .header("Authorization", &key)
-                    .header("Idempotency-Key", format!("term-{idem}"))
-                    .json(&body)
-                    .send()
-                    .await;
-                let Ok(response) = sent else {
-                    refused.store(true, Ordering::SeqCst);
-                    return;
-                };
-                let status = response.status();
-                let text = response.text().await.unwrap_or_default();
-                assert_eq!(status, reqwest::StatusCode::CREATED, "{text}");
-                let payment: Value = serde_json::from_str(&text).expect("json");
-                let id = payment["id"].as_str().expect("id").to_owned();
-                answered.lock().expect("answered").push(id);
-                acked.fetch_add(1, Ordering::SeqCst);
-            }
-        }));
-    }
+    let accounts = import_accounts(&http, &base, &key, "TERM", 8).await;
+    let load = PaymentLoad::start(&http, &base, &key, accounts, 8, "term");
     // Terminate once payments are flowing and deliveries are under way.
+    load.wait_for(200).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while (acked.load(Ordering::SeqCst) < 200 || received.lock().expect("lock").is_empty())
-        && std::time::Instant::now() < deadline
-    {
+    while received.lock().expect("lock").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no delivery started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(
-        acked.load(Ordering::SeqCst) >= 200,
-        "the load did not start"
-    );
     let pid = server.0.id().to_string();
     let asked = std::time::Instant::now();
     let signalled = Command::new("kill")
@@ -1440,10 +1513,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged_and_leaves_no_lease_held(
     };
     let drained = asked.elapsed();
     assert!(exit.success(), "SIGTERM ends the server with 0: {exit:?}");
-    for client in clients {
-        client.await.expect("client");
-    }
-    let answered = answered.lock().expect("answered").clone();
+    let answered = load.finish().await;
     eprintln!(
         "SIGTERM after {} acknowledged payments: stopped in {} ms",
         answered.len(),
@@ -1480,19 +1550,108 @@ async fn sigterm_under_load_loses_nothing_acknowledged_and_leaves_no_lease_held(
     );
 
     let _server = start_server_with(&t, &listen, Stdio::null(), &env).await;
-    for id in &answered {
-        let found = http
-            .get(format!("{base}/v1/payments/{id}"))
-            .header("Authorization", &key)
-            .send()
-            .await
-            .expect("payment");
-        assert_eq!(
-            found.status(),
-            reqwest::StatusCode::OK,
-            "{id} was acknowledged"
-        );
-    }
+    assert_payments_exist(&http, &base, &key, &answered).await;
     let verify = run(quittance(&t, &["ledger", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+/// `backup` while clients pay, then `restore` into a fresh data directory: the server started
+/// on the copy has every payment acknowledged before the backup began, and `ledger verify`
+/// passes on it. On PostgreSQL the command points to pg_dump instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_under_load_restores_to_a_server_with_every_earlier_payment() {
+    let t = TestDatabase::new().await;
+    let copy = t.dir.path().join("copy.db");
+    let copy_arg = copy.to_str().expect("path");
+    if let DatabaseLocation::Postgres(_) = t.location {
+        let refused = run(quittance(&t, &["backup", "--to", copy_arg]));
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("pg_dump"), "{}", stderr(&refused));
+        return;
+    }
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let server = start_server(&t, &listen, Stdio::null()).await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let accounts = import_accounts(&http, &base, &key, "BAK", 8).await;
+    let load = PaymentLoad::start(&http, &base, &key, accounts, 4, "bak");
+    load.wait_for(300).await;
+    let before = load.answered();
+    let started = std::time::Instant::now();
+    let backed_up = {
+        let command = quittance(&t, &["backup", "--to", copy_arg]);
+        tokio::task::spawn_blocking(move || run(command))
+            .await
+            .expect("backup")
+    };
+    let backup_took = started.elapsed();
+    assert!(backed_up.status.success(), "{}", stderr(&backed_up));
+    let report = stdout(&backed_up);
+    assert!(
+        report.contains("vault.keys") && report.contains("credential-hash.key"),
+        "{report}"
+    );
+    // The load went on through the backup.
+    let during = load.answered().len();
+    let all = load.finish().await;
+    drop(server);
+    assert!(all.len() >= during && during >= before.len());
+    let again = run(quittance(&t, &["backup", "--to", copy_arg]));
+    assert!(
+        !again.status.success(),
+        "an existing copy is never overwritten"
+    );
+
+    // Restore into a new data directory, put the keys back as docs/operations.md says, serve.
+    let restored = tempfile::tempdir().expect("dir");
+    let in_restored = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(restored.path())
+            .env_remove("QUITTANCE_DATABASE_URL")
+            .env_remove("QUITTANCE_DATA_DIR")
+            .env_remove("QUITTANCE_CONFIG");
+        command
+    };
+    let started = std::time::Instant::now();
+    let put_back = run(in_restored(&["restore", "--from", copy_arg]));
+    let restore_took = started.elapsed();
+    assert!(put_back.status.success(), "{}", stderr(&put_back));
+    assert!(
+        stdout(&put_back).contains("Put these back"),
+        "{}",
+        stdout(&put_back)
+    );
+    for file in ["vault.keys", "credential-hash.key"] {
+        std::fs::copy(t.dir.path().join(file), restored.path().join(file)).expect("key file");
+    }
+    let twice = run(in_restored(&["restore", "--from", copy_arg]));
+    assert!(!twice.status.success(), "a database is never restored over");
+    let verify = run(in_restored(&["ledger", "verify"]));
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    let _restored_server = Server(
+        in_restored(&["serve", "--listen", &listen])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    wait_until_ready(&listen).await;
+    assert_payments_exist(&http, &base, &key, &before).await;
+    eprintln!(
+        "backup of {} bytes under load ({} payments before, {} by the end) in {} ms; restore in {} ms",
+        std::fs::metadata(&copy).expect("copy").len(),
+        before.len(),
+        all.len(),
+        backup_took.as_millis(),
+        restore_took.as_millis()
+    );
 }

@@ -13,6 +13,7 @@
 //! So the SQL in `repo/` is written once, and the server never sees which backend it talks to.
 //! Scripts must only await their `Tx`: no timers, no network.
 
+pub mod backup;
 mod migrate;
 mod postgres;
 pub mod repo;

@@ -982,3 +982,53 @@ async fn webhook_numbers_given_before_they_were_per_organization_are_kept_and_co
         assert_eq!(outcome.is_ok(), allowed, "{outcome:?}");
     }
 }
+
+#[tokio::test]
+async fn a_restore_checks_the_copy_and_never_writes_over_a_database() {
+    use quittance_store::DatabaseLocation;
+    use quittance_store::backup::{backup_sqlite, restore_sqlite};
+    let t = TestDatabase::new().await;
+    let DatabaseLocation::Sqlite(database) = t.location.clone() else {
+        return; // PostgreSQL is backed up with its own tools.
+    };
+    let dir = t.dir.path();
+    let copy = dir.join("copy.db");
+    let copied = backup_sqlite(&database, &copy).expect("backup");
+    assert_eq!(copied.migration, quittance_store::MIGRATIONS.len() as i64);
+    assert!(
+        !dir.join("copy.db.partial").exists(),
+        "nothing left beside the copy"
+    );
+
+    let refused = restore_sqlite(&copy, &database).expect_err("over the live database");
+    assert!(refused.to_string().contains("already exists"), "{refused}");
+    let garbage = dir.join("garbage.db");
+    std::fs::write(&garbage, b"not a database at all, just bytes").expect("write");
+    let refused =
+        restore_sqlite(&garbage, &dir.join("a").join("quittance.db")).expect_err("garbage");
+    assert!(
+        refused.to_string().contains("not a Quittance database"),
+        "{refused}"
+    );
+    assert!(!dir.join("a").join("quittance.db").exists());
+
+    // A copy made by a newer Quittance.
+    t.db.write(|tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO quittance_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+                &[],
+            )
+            .await
+        })
+    })
+    .await
+    .expect("future migration");
+    let newer = dir.join("newer.db");
+    backup_sqlite(&database, &newer).expect("backup");
+    let refused = restore_sqlite(&newer, &dir.join("b").join("quittance.db")).expect_err("newer");
+    assert!(refused.to_string().contains("newer Quittance"), "{refused}");
+
+    let restored = dir.join("c").join("quittance.db");
+    assert_eq!(restore_sqlite(&copy, &restored).expect("restore"), copied);
+}
