@@ -120,11 +120,45 @@ pub async fn serve(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> 
     config
         .public_base_url
         .get_or_insert_with(|| format!("http://{address}"));
+    fit_connections_to_open_files(&mut config);
     let vault = open_vault(&config)?;
     let state = App::new(db.clone(), config, Arc::new(SystemClock), hasher, vault)?;
     let served = quittance_server::serve(listener, state.into(), shutdown_signal()).await;
     db.close().await;
     served.map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// Raises this process's open-file limit to the hard limit, and keeps `max_connections` under
+/// it with room for the database, logs and outbound calls: a connection over the cap is
+/// answered 503, where one over the file limit would not be accepted at all.
+fn fit_connections_to_open_files(config: &mut Config) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    const SPARE: u64 = 256;
+    let mut limit = getrlimit(Resource::Nofile);
+    // None is unlimited.
+    let below_hard = match (limit.current, limit.maximum) {
+        (Some(soft), Some(hard)) => soft < hard,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if below_hard {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "cannot raise the open-file limit");
+        }
+    }
+    let Some(files) = getrlimit(Resource::Nofile).current else {
+        return; // Unlimited.
+    };
+    let room = usize::try_from(files.saturating_sub(SPARE).max(1)).unwrap_or(usize::MAX);
+    if config.max_connections > room {
+        tracing::warn!(
+            max_connections = config.max_connections,
+            open_file_limit = files,
+            "max_connections lowered to fit the open-file limit"
+        );
+        config.max_connections = room;
+    }
 }
 
 async fn shutdown_signal() {

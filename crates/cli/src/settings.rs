@@ -78,6 +78,10 @@ const ENV_OPTIONS: &[&str] = &[
     "max_statement_pages",
     "statement_read_seconds",
     "shutdown_grace_seconds",
+    "http_header_timeout_seconds",
+    "http_body_idle_seconds",
+    "max_connections",
+    "max_connections_per_client",
 ];
 
 pub fn load(common: &CommonArgs, listen: Option<SocketAddr>) -> Result<Config, String> {

@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -203,11 +203,13 @@ pub async fn serve(
             let _ = fired.send(());
         }
     };
-    // With each connection's peer address, for the token endpoint's per-address throttle.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let serving = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .into_future();
+    let limits = http::listener::ConnectionLimits {
+        header_timeout: Duration::from_secs(state.config.http_header_timeout_seconds.max(1)),
+        body_idle: Duration::from_secs(state.config.http_body_idle_seconds.max(1)),
+        max_connections: state.config.max_connections.max(1),
+        max_per_client: state.config.max_connections_per_client.max(1),
+    };
+    let serving = http::listener::serve(listener, router(state), limits, signal);
     let grace_over = async {
         match on_fire.await {
             Ok(()) => tokio::time::sleep(grace).await,

@@ -110,6 +110,15 @@ pub struct Config {
     /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish, in seconds, and
     /// then how long busy workers may take to finish their round.
     pub shutdown_grace_seconds: u64,
+    /// How long a client has to send a request's headers, in seconds; also how long an idle
+    /// keep-alive connection is kept waiting for its next request.
+    pub http_header_timeout_seconds: u64,
+    /// How long a request body may go without a byte arriving, in seconds.
+    pub http_body_idle_seconds: u64,
+    /// Most connections open at once; beyond, a new one is answered 503 and closed.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for Config {
@@ -153,6 +162,10 @@ impl Default for Config {
             max_statement_pages: 100,
             statement_read_seconds: 20,
             shutdown_grace_seconds: 30,
+            http_header_timeout_seconds: 10,
+            http_body_idle_seconds: 30,
+            max_connections: 8192,
+            max_connections_per_client: 1024,
         }
     }
 }
@@ -207,6 +220,16 @@ impl std::fmt::Debug for Config {
             .field("max_statement_pages", &self.max_statement_pages)
             .field("statement_read_seconds", &self.statement_read_seconds)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field(
+                "http_header_timeout_seconds",
+                &self.http_header_timeout_seconds,
+            )
+            .field("http_body_idle_seconds", &self.http_body_idle_seconds)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_client",
+                &self.max_connections_per_client,
+            )
             .finish()
     }
 }

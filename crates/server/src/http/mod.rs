@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod listener;
 pub mod metrics;
 pub mod request_id;
 pub mod state;

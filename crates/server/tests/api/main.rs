@@ -4,6 +4,7 @@
 mod auth;
 mod bulk_import;
 mod clients;
+mod connections;
 mod errors;
 mod events;
 mod helpers;
