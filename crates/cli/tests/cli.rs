@@ -1081,21 +1081,26 @@ async fn two_workers_share_the_installments_and_a_killed_one_charges_nothing_twi
     assert!(verify.status.success(), "{}", stdout(&verify));
 }
 
-/// A receiver on 127.0.0.1 that answers 200 after `pause` and counts each event id it gets
-/// (the `webhook-id` header).
-async fn counting_receiver(
-    pause: Duration,
-) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::sync::{Arc, Mutex};
-    let got = Arc::new(Mutex::new(Vec::<String>::new()));
-    let log = got.clone();
-    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
-        let log = log.clone();
+type Kept = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A receiver on 127.0.0.1 that answers 200 after `pause` and keeps each event id it gets
+/// (the `webhook-id` header) and each body.
+async fn counting_receiver(pause: Duration) -> (String, Kept) {
+    let (url, ids, _) = recording_receiver(pause).await;
+    (url, ids)
+}
+
+async fn recording_receiver(pause: Duration) -> (String, Kept, Kept) {
+    let (ids, bodies) = (Kept::default(), Kept::default());
+    let (id_log, body_log) = (ids.clone(), bodies.clone());
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
+        let (id_log, body_log) = (id_log.clone(), body_log.clone());
         async move {
             tokio::time::sleep(pause).await;
             if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
-                log.lock().expect("lock").push(id.to_owned());
+                id_log.lock().expect("lock").push(id.to_owned());
             }
+            body_log.lock().expect("lock").push(body);
             "ok"
         }
     });
@@ -1106,7 +1111,7 @@ async fn counting_receiver(
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (url, got)
+    (url, ids, bodies)
 }
 
 /// Delivery workers killed with SIGKILL mid-run: once a worker is running again every event
@@ -1653,5 +1658,277 @@ async fn a_backup_taken_under_load_restores_to_a_server_with_every_earlier_payme
         all.len(),
         backup_took.as_millis(),
         restore_took.as_millis()
+    );
+}
+
+/// Distinctive card numbers, CVVs, bank account and routing numbers and secrets written
+/// through every input path (bodies accepted and refused, values of the wrong type, an
+/// idempotency key, query strings, CSV and NDJSON files): not one copy is in the database's
+/// files, the server's log or a webhook body. The CVVs and routing numbers a payment takes are
+/// too short to search for among a database's bytes; their canaries go through the refused
+/// paths, where an echo is the risk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canaries_sent_through_every_input_path_are_found_nowhere() {
+    use serde_json::json;
+    const PAN: &str = "5555555555554444";
+    const PAN_SPACED: &str = "4242 4242 4242 4242";
+    const PAN_IN_KEY: &str = "6011111111111117";
+    const PAN_IN_FILE: &str = "378282246310005";
+    const BANK: &str = "86420975318642";
+    const SECRET: &str = "canary-secret-7c1d9e";
+    const LONG_CVV: i64 = 73_198_246;
+    const LONG_ROUTING: i64 = 918_273_645_019;
+    let canaries = [
+        PAN.to_owned(),
+        PAN_SPACED.replace(' ', ""),
+        PAN_SPACED.to_owned(),
+        PAN_IN_KEY.to_owned(),
+        PAN_IN_FILE.to_owned(),
+        BANK.to_owned(),
+        SECRET.to_owned(),
+        LONG_CVV.to_string(),
+        LONG_ROUTING.to_string(),
+    ];
+    let t = TestDatabase::new().await;
+    let created = create_credentials(&t, "acme");
+    let key = created["api_key"].as_str().expect("key").to_owned();
+    let log_path = t.dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let networks = ("QUITTANCE_WEBHOOK_ALLOWED_NETWORKS", r#"["127.0.0.1/32"]"#);
+    let server = start_server_with(
+        &t,
+        &listen,
+        Stdio::from(log),
+        &[networks, ("QUITTANCE_WEBHOOK_POLL_INTERVAL_MS", "100")],
+    )
+    .await;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let (hook, _, bodies) = recording_receiver(Duration::ZERO).await;
+    let post = |path: &str, body: Value| {
+        http.post(format!("{base}{path}"))
+            .header("Authorization", &key)
+            .json(&body)
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let webhook = post("/v1/webhooks", json!({"url": hook, "event_types": ["payment.initiated", "payment.approved", "payment.declined", "payment.error", "master_account.changed"]}))
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(webhook.status().as_u16(), 201);
+    let webhook_id = webhook.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let account = import_accounts(&http, &base, &key, "CAN", 1)
+        .await
+        .remove(0);
+    let card = |number: &str| json!({"number": number, "exp_month": 12, "exp_year": 2031, "cvv": "123", "holder_name": "Jane Doe", "billing_zip": "89501"});
+    let ach = json!({"routing_number": "110000000", "account_number": BANK, "account_type": "checking", "holder_name": "Jane Doe"});
+
+    // Accepted: saved methods, one-off card and ACH payments, a payment under a key that
+    // holds a card number, an access setup's secret.
+    for (path, body) in [
+        (
+            "/v1/payment_methods",
+            json!({"account_id": account, "card": card(PAN)}),
+        ),
+        (
+            "/v1/payment_methods",
+            json!({"account_id": account, "ach": ach}),
+        ),
+        (
+            "/v1/payments",
+            json!({"account_id": account, "amount": "10.00", "card": card(PAN_SPACED)}),
+        ),
+        (
+            "/v1/payments",
+            json!({"account_id": account, "amount": "11.00", "ach": ach}),
+        ),
+        (
+            "/v1/webhook_access_setups",
+            json!({"type": "basic", "authentication_key_name": "Ops",
+            "api_name": "Ledger API", "client_id": "quittance", "client_secret": SECRET}),
+        ),
+    ] {
+        let response = post(path, body).send().await.expect("post");
+        assert_eq!(status(response), 201, "{path}");
+    }
+    let keyed = post(
+        "/v1/payments",
+        json!({"account_id": account, "amount": "12.00", "card": card(PAN)}),
+    )
+    .header("Idempotency-Key", format!("retry-{PAN_IN_KEY}"))
+    .send()
+    .await
+    .expect("keyed");
+    assert_eq!(status(keyed), 201);
+
+    // Refused: values of the wrong type, failed checks, and values in query strings. None is
+    // echoed; each answer is kept where the key makes it so.
+    for (n, (path, body)) in [
+        ("/v1/payment_methods", json!({"account_id": account, "card": {"number": PAN.parse::<u64>().expect("n"), "exp_month": 12, "exp_year": 2031}})),
+        ("/v1/payment_methods", json!({"account_id": account, "card": {"number": PAN, "exp_month": 12, "exp_year": 2031, "cvv": LONG_CVV}})),
+        ("/v1/payment_methods", json!({"account_id": account, "card": {"number": PAN, "exp_month": 12, "exp_year": 2031, "cvv": LONG_CVV.to_string()}})),
+        ("/v1/payment_methods", json!({"account_id": account, "ach": {"routing_number": LONG_ROUTING, "account_number": BANK, "account_type": "checking", "holder_name": "J"}})),
+        ("/v1/payment_methods", json!({"account_id": account, "ach": {"routing_number": LONG_ROUTING.to_string(), "account_number": BANK, "account_type": "checking", "holder_name": "J"}})),
+        ("/v1/payment_methods", json!({"account_id": account, "ach": {"routing_number": "110000000", "account_number": BANK.parse::<u64>().expect("n"), "account_type": "checking", "holder_name": "J"}})),
+        ("/v1/payments", json!({"account_id": account, "amount": {"v": PAN}, "card": card(PAN)})),
+        ("/v1/payments", json!({"account_id": account, "amount": "1.00", "card": card(PAN), PAN: 1})),
+        ("/v1/webhook_access_setups", json!({"type": SECRET, "client_secret": SECRET})),
+        ("/v1/webhook_access_setups", json!({"type": "basic", "client_secret": [SECRET]})),
+        ("/oauth/token", json!({"grant_type": SECRET})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = post(path, body)
+            .header("Idempotency-Key", format!("refused-{n}"))
+            .send()
+            .await
+            .expect("post");
+        let code = response.status().as_u16();
+        let text = response.text().await.expect("text");
+        assert!((400..500).contains(&code), "{path}: {code} {text}");
+        for canary in &canaries {
+            assert!(!text.contains(canary.as_str()), "{path} echoed {canary}: {text}");
+        }
+    }
+    for query in [
+        format!("/v1/events?starting_after={SECRET}"),
+        format!("/v1/webhooks/{webhook_id}/deliveries?starting_after={PAN}"),
+        format!("/v1/payments?current_page=x{PAN}"),
+        format!("/v1/accounts?account_number={PAN}&{BANK}={SECRET}"),
+    ] {
+        let response = http
+            .get(format!("{base}{query}"))
+            .header("Authorization", &key)
+            .send()
+            .await
+            .expect("get");
+        let text = response.text().await.expect("text");
+        for canary in &canaries {
+            assert!(
+                !text.contains(canary.as_str()),
+                "{query} echoed {canary}: {text}"
+            );
+        }
+    }
+
+    // Files: a CSV without its header (the first cell a card number), an NDJSON line with a
+    // bank account number in a field of the wrong type.
+    for (content_type, file) in [
+        ("text/csv", format!("{PAN_IN_FILE},V,1\nA,V,2\n")),
+        (
+            "application/x-ndjson",
+            format!(
+                "{}\n",
+                json!({"account_number": "F-1", "last_name": "File",
+                "sub_accounts": [{"reference": "V-1", "original_balance": BANK.parse::<u64>().expect("n"), "currency": PAN_IN_FILE}]})
+            ),
+        ),
+    ] {
+        let response = http
+            .post(format!("{base}/v1/imports"))
+            .header("Authorization", &key)
+            .header("Content-Type", content_type)
+            .body(file)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(response.status().as_u16(), 202);
+        let id = response.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let mut done = Value::Null;
+        for _ in 0..600 {
+            done = job(&http, &base, &key, &id).await;
+            if done["status"] != "running" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_ne!(done["status"], "running", "{done}");
+        assert!(
+            done["rows_rejected"] == 1 || done["status"] == "failed",
+            "{done}"
+        );
+        for canary in &canaries {
+            assert!(
+                !done.to_string().contains(canary.as_str()),
+                "import kept {canary}: {done}"
+            );
+        }
+    }
+
+    // Every event reaches the receiver, then the server stops and its files are read.
+    let events: Value = http
+        .get(format!("{base}/v1/events"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .expect("events")
+        .json()
+        .await
+        .expect("json");
+    let expected = events["data"].as_array().expect("events").len();
+    assert!(expected >= 4, "{events}");
+    for _ in 0..300 {
+        if bodies.lock().expect("lock").len() >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let bodies = bodies.lock().expect("lock").clone();
+    assert!(
+        bodies.len() >= expected,
+        "{} of {expected} delivered",
+        bodies.len()
+    );
+    drop(server);
+    let logged = std::fs::read_to_string(&log_path).expect("log");
+    assert!(
+        logged.matches("\"request\"").count() >= 20,
+        "the log is searched only if it holds the requests"
+    );
+    let mut files = vec![log_path.clone()];
+    if let DatabaseLocation::Sqlite(_) = t.location {
+        for entry in std::fs::read_dir(t.dir.path()).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_file() && path != log_path {
+                files.push(path);
+            }
+        }
+    }
+    let mut report = Vec::new();
+    for canary in &canaries {
+        let mut hits = bodies
+            .iter()
+            .filter(|b| b.contains(canary.as_str()))
+            .count();
+        for file in &files {
+            let bytes = std::fs::read(file).expect("read");
+            hits += String::from_utf8_lossy(&bytes)
+                .matches(canary.as_str())
+                .count();
+        }
+        report.push(format!("{canary}: {hits}"));
+        assert_eq!(hits, 0, "{canary} was found");
+    }
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "canaries: {} searched in {} webhook bodies and {names:?}: {}",
+        canaries.len(),
+        bodies.len(),
+        report.join(", ")
     );
 }

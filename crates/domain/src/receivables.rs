@@ -164,8 +164,12 @@ pub fn optional_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDat
 pub fn currency_or_usd(field: &str, value: Option<&str>) -> Result<Currency, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Ok(Currency::USD),
-        Some(code) => Currency::from_code(code)
-            .ok_or_else(|| FieldError::new(field, format!("unknown currency {code:?}"))),
+        Some(code) => Currency::from_code(code).ok_or_else(|| {
+            FieldError::new(
+                field,
+                "is not a currency Quittance knows (an ISO 4217 code such as USD)",
+            )
+        }),
     }
 }
 

@@ -29,9 +29,9 @@ impl<'de> Deserialize<'de> for AmountText {
         } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             Ok(AmountText(text.to_owned()))
         } else {
-            Err(de::Error::custom(format!(
-                "invalid type: {text}, expected a decimal amount such as 125.50"
-            )))
+            Err(de::Error::custom(
+                "invalid type, expected a decimal amount such as 125.50",
+            ))
         }
     }
 }
@@ -99,7 +99,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServiceError> 
 }
 
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceError {
-    let path = error.path().to_string();
+    // An unknown field is in the path by its name, which a client may have filled with a number.
+    let path = quittance_domain::instruments::mask_card_numbers(&error.path().to_string());
     let inner = error.into_inner();
     match inner.classify() {
         serde_json::error::Category::Syntax
@@ -108,10 +109,10 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceEr
             ServiceError::bad_request(format!("malformed JSON: {inner}"))
         }
         serde_json::error::Category::Data => {
-            // serde quotes the offending value: a card number sent as a number must not come
-            // back in the error (or reach the log).
-            let text = quittance_domain::instruments::mask_card_numbers(&inner.to_string());
-            let message = plain_expectation(text.split(" at line ").next().unwrap_or(&text));
+            let text = inner.to_string();
+            let message = plain_expectation(&without_value(
+                text.split(" at line ").next().unwrap_or(&text),
+            ));
             let parent = if path == "." { String::new() } else { path };
             // serde reports a missing field at its parent; name the field itself.
             let param = match message
@@ -134,6 +135,36 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ServiceEr
             }
         }
     }
+}
+
+/// serde quotes the offending value (`invalid type: integer `4242…`, expected a string`): a
+/// card or bank account number, a CVV or a secret sent with the wrong type must not come back
+/// in the answer, nor reach a log or a stored import error, so the value is left out and only
+/// its kind is named. Field names (`unknown field `x``) are kept, card numbers masked.
+fn without_value(message: &str) -> String {
+    for kind in ["invalid type: ", "invalid value: ", "unknown variant "] {
+        let Some(rest) = message.strip_prefix(kind) else {
+            continue;
+        };
+        // The value comes first, quoted; what was expected is Quittance's own text, after the
+        // last ", expected " (a quoted value may itself hold those words).
+        let Some(at) = rest.rfind(", expected ") else {
+            return kind.trim_end_matches([' ', ':']).to_owned();
+        };
+        let what = rest[..at]
+            .split(['`', '"', '\''])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        let kind = kind.trim_end_matches([' ', ':']);
+        let expected = &rest[at..];
+        return if what.is_empty() || kind == "unknown variant" {
+            format!("{kind}{expected}")
+        } else {
+            format!("{kind}: {what}{expected}")
+        };
+    }
+    quittance_domain::instruments::mask_card_numbers(message)
 }
 
 /// serde names the Rust type it expected (`expected struct CardRequest`); a client is told
@@ -189,9 +220,78 @@ mod tests {
         let e = parse_json::<Advance>(br#"{"days": 1, "inner": 7}"#).expect_err("nested");
         assert_eq!(
             e.message(),
-            "inner: invalid type: integer `7`, expected a JSON object"
+            "inner: invalid type: integer, expected a JSON object"
         );
         assert!(!e.message().contains("Inner"));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Account {
+        number: String,
+        cvv: Option<String>,
+        kind: Option<Kind>,
+        count: Option<u8>,
+        amount: Option<AmountText>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Checking,
+    }
+
+    #[test]
+    fn a_value_sent_with_the_wrong_type_is_never_echoed() {
+        for (body, param, message) in [
+            (
+                r#"{"number": 86420975318642}"#,
+                "number",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                r#"{"number": "x", "cvv": 7319}"#,
+                "cvv",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                r#"{"number": "x", "kind": "secret-7319, expected x"}"#,
+                "kind",
+                "unknown variant, expected `checking`",
+            ),
+            (
+                r#"{"number": "x", "count": 7319}"#,
+                "count",
+                "invalid value: integer, expected u8",
+            ),
+            (
+                r#"{"number": "x", "cvv": ["7319"]}"#,
+                "cvv",
+                "invalid type: sequence, expected a string",
+            ),
+            (
+                r#"{"number": "x", "amount": {"v": "7319"}}"#,
+                "amount",
+                "invalid type, expected a decimal amount such as 125.50",
+            ),
+            (
+                r#"{"number": "x", "4242424242424242": 1}"#,
+                "****4242",
+                "unknown field `****4242`, expected one of `number`, `cvv`, `kind`, `count`, `amount`",
+            ),
+        ] {
+            let e = parse_json::<Account>(body.as_bytes()).expect_err(body);
+            let expected = if param.is_empty() {
+                message.to_owned()
+            } else {
+                format!("{param}: {message}")
+            };
+            assert_eq!(e.message(), expected, "{body}");
+            for value in ["86420975318642", "7319", "secret", "4242424242424242"] {
+                assert!(!e.message().contains(value), "{body}: {}", e.message());
+            }
+        }
     }
 
     #[derive(Debug, Deserialize)]

@@ -169,7 +169,7 @@ mod activity_type_text {
         let text = String::deserialize(d)?;
         ActivityType::parse(&text).ok_or_else(|| {
             D::Error::custom(format!(
-                "unknown activity type {text:?}; expected one of {}",
+                "unknown activity type; expected one of {}",
                 ActivityType::choices()
             ))
         })

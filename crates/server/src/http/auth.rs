@@ -126,10 +126,10 @@ pub async fn token(State(state): State<AppState>, req: Request) -> ApiResult<Res
     };
     match request.grant_type.as_deref() {
         Some("client_credentials") => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "unsupported grant_type {other:?}: only client_credentials is supported"
-            ))
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "grant_type is not supported: only client_credentials is",
+            )
             .with_param("grant_type"));
         }
         None => {

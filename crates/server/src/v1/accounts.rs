@@ -372,7 +372,7 @@ async fn check_client(
         Ok(_) => Ok(()),
         Err(StoreError::NotFound) => Err(SubAccountWriteError::Field(FieldError::new(
             "client_id",
-            format!("no such client: {client}"),
+            "no such client",
         ))),
         Err(e) => Err(e.into()),
     }
@@ -444,8 +444,7 @@ pub async fn create_sub_account(
             .client_id
             .as_deref()
             .map(|c| {
-                ClientId::parse(c)
-                    .ok_or_else(|| FieldError::new("client_id", format!("no such client: {c}")))
+                ClientId::parse(c).ok_or_else(|| FieldError::new("client_id", "no such client"))
             })
             .transpose()?,
         original_balance,
@@ -554,8 +553,7 @@ pub async fn update_sub_account(
         updated.client_id = client
             .as_deref()
             .map(|c| {
-                ClientId::parse(c)
-                    .ok_or_else(|| FieldError::new("client_id", format!("no such client: {c}")))
+                ClientId::parse(c).ok_or_else(|| FieldError::new("client_id", "no such client"))
             })
             .transpose()?;
     }

@@ -79,7 +79,7 @@ pub async fn list(
             .as_deref()
             .map(|id| {
                 EventId::parse(id).ok_or_else(|| {
-                    ApiError::bad_request(format!("{id:?} is not an event id"))
+                    ApiError::bad_request("starting_after is not an event id")
                         .with_param("starting_after")
                 })
             })

@@ -483,7 +483,7 @@ async fn deliveries(
         .as_deref()
         .map(|id| {
             DeliveryId::parse(id).ok_or_else(|| {
-                ApiError::bad_request(format!("{id:?} is not a delivery id"))
+                ApiError::bad_request("starting_after is not a delivery id")
                     .with_param("starting_after")
             })
         })
