@@ -571,3 +571,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -21,6 +21,27 @@ use subtle::ConstantTimeEq;
 /// The file in the data directory holding the generated hash key.
 pub const HASH_KEY_FILE: &str = "credential-hash.key";
 
+/// An `Authorization` value that says `Basic` but does not hold `base64(id:secret)`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MalformedBasic;
+
+/// The client id and secret of an `Authorization: Basic …` value; `None` for another scheme.
+pub fn basic_credentials(value: &str) -> Result<Option<(String, String)>, MalformedBasic> {
+    use base64::Engine as _;
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
+        return Ok(None);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| MalformedBasic)?;
+    let text = String::from_utf8(decoded).map_err(|_| MalformedBasic)?;
+    let (id, secret) = text.split_once(':').ok_or(MalformedBasic)?;
+    Ok(Some((id.to_owned(), secret.to_owned())))
+}
+
 /// HMAC-SHA256 under the server's key: how issued secrets are stored and looked up.
 #[derive(Clone)]
 pub struct SecretHasher {

@@ -8,6 +8,8 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod events;
+#[cfg(test)]
+mod fuzzing;
 pub mod housekeeping;
 pub mod ingo;
 pub mod payments;

@@ -7,7 +7,6 @@ use crate::http::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use quittance_domain::ids::OrganizationId;
 use quittance_domain::secret::random_hex;
 use quittance_store::repo::access::{self, LockoutPolicy, Principal};
@@ -38,20 +37,12 @@ fn basic_credentials(headers: &HeaderMap) -> ApiResult<Option<(String, String)>>
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let Some(encoded) = value.to_str().ok().and_then(|v| {
-        v.strip_prefix("Basic ")
-            .or_else(|| v.strip_prefix("basic "))
-    }) else {
+    let Ok(value) = value.to_str() else {
         return Ok(None);
     };
-    let malformed =
-        || ApiError::unauthorized("malformed HTTP Basic credentials").with_basic_challenge();
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| malformed())?;
-    let text = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
-    Ok(Some((id.to_owned(), secret.to_owned())))
+    quittance_services::credentials::basic_credentials(value).map_err(|_| {
+        ApiError::unauthorized("malformed HTTP Basic credentials").with_basic_challenge()
+    })
 }
 
 /// `POST /oauth/token`: the OAuth 2.0 client-credentials grant.
@@ -337,6 +328,7 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_decoded() {
+        use base64::Engine as _;
         let mut headers = HeaderMap::new();
         let encoded = base64::engine::general_purpose::STANDARD.encode("qc_1:qs_2");
         headers.insert(
