@@ -87,6 +87,68 @@ impl Modify for Security {
     }
 }
 
+/// Every operation of a path.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The constraints the server holds shared query parameters to, written once here rather
+/// than on every operation that takes them, so a schema-driven client generates only what is
+/// accepted: `current_page` from 1, `limit` from 1 to 100, `startAfterId` a UUID. The
+/// operations endpoints take no credentials (`/metrics` is for loopback or its own token).
+struct QueryConstraints;
+
+impl Modify for QueryConstraints {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let integer = |min: i64, max: Option<i64>| {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(min))
+                .maximum(max)
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+            for operation in operations(item) {
+                if public {
+                    operation.security = Some(Vec::new());
+                }
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let utoipa::openapi::RefOr::T(parameter) = parameter else {
+                        continue;
+                    };
+                    if !matches!(parameter.parameter_in, ParameterIn::Query) {
+                        continue;
+                    }
+                    let schema = match parameter.name.as_str() {
+                        "current_page" => integer(1, None),
+                        "limit" => integer(1, Some(100)),
+                        "startAfterId" => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::Custom("uuid".to_owned())))
+                            .build(),
+                        _ => continue,
+                    };
+                    parameter.schema = Some(schema.into());
+                }
+            }
+        }
+    }
+}
+
 /// Documents on every operation the error answers any request can get, all in the
 /// `ErrorBody` shape: malformed input, authentication, the portal header, bodies too large or
 /// of the wrong type, and server or database failure.
@@ -108,14 +170,7 @@ impl Modify for CommonErrors {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let authenticated = path.starts_with("/v1/") || path.starts_with("/api/");
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 let has_body = operation.request_body.is_some();
                 let mut add = |code: &str, description: &str| {
                     operation
@@ -160,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     // After the routes are in: the modifier walks every operation.
     CommonErrors.modify(&mut openapi);
+    QueryConstraints.modify(&mut openapi);
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .merge(ingo::routes())
         .merge(pages::routes())

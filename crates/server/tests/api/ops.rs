@@ -1,5 +1,6 @@
 use crate::helpers::{assert_error, send, spawn_app};
 use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
@@ -299,4 +300,50 @@ async fn the_openapi_document_matches_the_checked_in_copy() {
         "/openapi.json differs from tests/api/openapi.json; if the change is meant, rewrite \
          the copy with QUITTANCE_WRITE_OPENAPI=1"
     );
+}
+
+/// The shared query parameters are documented with the bounds the server holds them to, and
+/// the operations endpoints with no credentials: a value at each documented bound is
+/// accepted and one past it refused.
+#[tokio::test]
+async fn the_document_states_the_bounds_of_the_shared_query_parameters() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, spec) = send(app.http.get(format!("{}/openapi.json", app.base))).await;
+    let parameter = |path: &str, name: &str| {
+        spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .map(|p| p["schema"].clone())
+            .unwrap_or_else(|| panic!("{path} documents {name}"))
+    };
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(spec["paths"][path]["get"]["security"], json!([]), "{path}");
+    }
+    let page = parameter("/v1/accounts", "current_page");
+    assert_eq!(page["minimum"], 1);
+    let limit = parameter("/v1/events", "limit");
+    assert_eq!(
+        (limit["minimum"].clone(), limit["maximum"].clone()),
+        (json!(1), json!(100))
+    );
+    assert_eq!(parameter("/api/users", "startAfterId")["format"], "uuid");
+    for (query, accepted) in [
+        ("/v1/accounts?current_page=1", true),
+        ("/v1/accounts?current_page=0", false),
+        ("/v1/events?limit=1", true),
+        ("/v1/events?limit=100", true),
+        ("/v1/events?limit=0", false),
+        ("/v1/events?limit=101", false),
+        ("/api/events?limit=100", true),
+        ("/api/events?limit=101", false),
+        ("/api/users?startAfterId=not-a-uuid", false),
+    ] {
+        let (status, body) = app.get(query, &org).await;
+        assert_eq!(
+            status == StatusCode::OK,
+            accepted,
+            "{query}: {status} {body}"
+        );
+    }
 }

@@ -44,10 +44,7 @@ type Reader = fn(&[u8], &mpsc::Sender<Result<Chunk, String>>) -> Result<(), Stri
 
 /// Reads `input` with `parse` and gathers its chunks: (rows read, documents' rows,
 /// rejections), or the file's error.
-fn read_all(
-    input: &[u8],
-    parse: Reader,
-) -> Result<(i64, i64, Vec<Rejection>), String> {
+fn read_all(input: &[u8], parse: Reader) -> Result<(i64, i64, Vec<Rejection>), String> {
     let (sender, mut receiver) = mpsc::channel(1024);
     parse(input, &sender)?;
     drop(sender);
