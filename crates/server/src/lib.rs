@@ -87,6 +87,20 @@ impl Modify for Security {
     }
 }
 
+/// An answer in the `ErrorBody` shape.
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 /// Every operation of a path.
 fn operations(
     item: &mut utoipa::openapi::PathItem,
@@ -102,15 +116,23 @@ fn operations(
     .flatten()
 }
 
-/// The constraints the server holds shared query parameters to, written once here rather
+/// The constraints the server holds query parameters to, written once here by name rather
 /// than on every operation that takes them, so a schema-driven client generates only what is
-/// accepted: `current_page` from 1, `limit` from 1 to 100, `startAfterId` a UUID. The
-/// operations endpoints take no credentials (`/metrics` is for loopback or its own token).
+/// accepted: pages from 1, limits 1 to 100, ids in their typed form, the accepted values of
+/// each filter, dates and times as the server reads them. The operations endpoints take no
+/// credentials (`/metrics` is for loopback or its own token).
 struct QueryConstraints;
 
-impl Modify for QueryConstraints {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::ParameterIn;
+impl QueryConstraints {
+    /// The schema of query parameter `name` on `path`, where Quittance holds it to more than
+    /// its type.
+    fn schema(path: &str, name: &str) -> Option<utoipa::openapi::schema::Object> {
+        use quittance_domain::events::EventType;
+        use quittance_domain::ids::{AccountId, ClientId, DeliveryId, EventId};
+        use quittance_domain::instruments::MethodType;
+        use quittance_domain::payments::PaymentStatus;
+        use quittance_domain::plans::PlanStatus;
+        use quittance_domain::receivables::AccountStatus;
         use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
         let integer = |min: i64, max: Option<i64>| {
             ObjectBuilder::new()
@@ -118,14 +140,51 @@ impl Modify for QueryConstraints {
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
                 .minimum(Some(min))
                 .maximum(max)
-                .build()
         };
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let id = |prefix: &str| string().pattern(Some(format!("^{prefix}_[0-9a-f]{{32}}$")));
+        let one_of = |values: Vec<&str>| string().enum_values(Some(values));
+        let formatted =
+            |format: KnownFormat| string().format(Some(SchemaFormat::KnownFormat(format)));
+        let schema = match (path, name) {
+            (_, "current_page") => integer(1, None),
+            (_, "limit") => integer(1, Some(100)),
+            (_, "startTime") => integer(0, Some(isoamp::events::LAST_SECOND)),
+            (_, "startAfterId" | "start_after_id") => {
+                string().format(Some(SchemaFormat::Custom("uuid".to_owned())))
+            }
+            (_, "account_id") => id(AccountId::PREFIX),
+            (_, "client_id") => id(ClientId::PREFIX),
+            ("/v1/events", "starting_after") => id(EventId::PREFIX),
+            ("/v1/events", "type") => one_of(EventType::ALL.iter().map(|s| s.as_str()).collect()),
+            (_, "starting_after") => id(DeliveryId::PREFIX),
+            ("/v1/accounts", "status") => {
+                one_of(AccountStatus::ALL.iter().map(|s| s.as_str()).collect())
+            }
+            ("/v1/payment_plans", "status") => {
+                one_of(PlanStatus::ALL.iter().map(|s| s.as_str()).collect())
+            }
+            (_, "status") => one_of(PaymentStatus::ALL.iter().map(|s| s.as_str()).collect()),
+            (_, "method_type") => one_of(MethodType::ALL.iter().map(|s| s.as_str()).collect()),
+            ("/v1/reports/payments", "format") => one_of(vec!["json", "csv"]),
+            (_, "created_from" | "created_to") => formatted(KnownFormat::Date),
+            (_, "since" | "until") => formatted(KnownFormat::DateTime),
+            _ => return None,
+        };
+        Some(schema.build())
+    }
+}
+
+impl Modify for QueryConstraints {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
         for (path, item) in openapi.paths.paths.iter_mut() {
             let public = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
             for operation in operations(item) {
                 if public {
                     operation.security = Some(Vec::new());
                 }
+                let mut cursor = false;
                 for parameter in operation.parameters.iter_mut().flatten() {
                     let utoipa::openapi::RefOr::T(parameter) = parameter else {
                         continue;
@@ -133,16 +192,21 @@ impl Modify for QueryConstraints {
                     if !matches!(parameter.parameter_in, ParameterIn::Query) {
                         continue;
                     }
-                    let schema = match parameter.name.as_str() {
-                        "current_page" => integer(1, None),
-                        "limit" => integer(1, Some(100)),
-                        "startAfterId" => ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .format(Some(SchemaFormat::Custom("uuid".to_owned())))
-                            .build(),
-                        _ => continue,
-                    };
-                    parameter.schema = Some(schema.into());
+                    if let Some(schema) = Self::schema(path, &parameter.name) {
+                        parameter.schema = Some(schema.into());
+                    }
+                    if matches!(parameter.name.as_str(), "startAfterId" | "start_after_id") {
+                        cursor = true;
+                    }
+                }
+                if cursor {
+                    operation
+                        .responses
+                        .responses
+                        .entry("404".to_owned())
+                        .or_insert_with(|| {
+                            error_response("The cursor names nothing of this organization").into()
+                        });
                 }
             }
         }
@@ -156,18 +220,6 @@ struct CommonErrors;
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ErrorBody")))
-                        .build(),
-                )
-                .build()
-        };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let authenticated = path.starts_with("/v1/") || path.starts_with("/api/");
             for operation in operations(item) {
@@ -177,7 +229,7 @@ impl Modify for CommonErrors {
                         .responses
                         .responses
                         .entry(code.to_owned())
-                        .or_insert_with(|| error(description).into());
+                        .or_insert_with(|| error_response(description).into());
                 };
                 if authenticated || has_body {
                     add(

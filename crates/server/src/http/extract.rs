@@ -79,7 +79,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
 /// `current_page`: 1 when absent; a positive integer otherwise.
 pub fn page(current_page: Option<&str>) -> Result<PageRequest, ApiError> {
     let number = match current_page.map(str::trim) {
-        None | Some("") => 1,
+        None => 1,
         Some(text) => text
             .parse::<i64>()
             .ok()

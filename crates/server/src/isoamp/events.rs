@@ -15,6 +15,9 @@ use quittance_store::repo::events::{self as store, EventFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// `startTime`'s last accepted value: the end of year 9999.
+pub const LAST_SECOND: i64 = 253_402_300_799;
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IsoAmpEventList {
@@ -54,6 +57,7 @@ pub async fn list(
             t.trim()
                 .parse::<i64>()
                 .ok()
+                .filter(|s| (0..=LAST_SECOND).contains(s))
                 .and_then(|s| DateTime::from_timestamp(s, 0))
                 .ok_or_else(|| {
                     ApiError::bad_request(

@@ -59,15 +59,13 @@ pub async fn list(
         last_name: q.last_name.filter(|s| !s.is_empty()),
         client_id: q
             .client_id
-            .filter(|s| !s.is_empty())
             .map(|c| {
                 ClientId::parse(&c)
-                    .ok_or_else(|| bad("client_id", format!("{c:?} is not a client id")))
+                    .ok_or_else(|| bad("client_id", "client_id is not a client id".to_owned()))
             })
             .transpose()?,
         status: q
             .status
-            .filter(|s| !s.is_empty())
             .map(|s| {
                 AccountStatus::parse_field("status", &s)
                     .map_err(|e| bad("status", format!("status {}", e.message)))

@@ -114,7 +114,8 @@ fn csv_line(row: &PaymentReportRow) -> String {
         ("account_id" = Option<String>, Query), ("client_id" = Option<String>, Query),
         ("status" = Option<String>, Query), ("method_type" = Option<String>, Query),
         ("created_from" = Option<String>, Query), ("created_to" = Option<String>, Query)),
-    responses((status = 200, body = ListPage<PaymentReportRow>, description = "JSON, or CSV with format=csv")))]
+    responses((status = 200, description = "A JSON page, or with format=csv every matching row as CSV",
+        content((ListPage<PaymentReportRow> = "application/json"), (String = "text/csv")))))]
 pub async fn payments(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,7 +124,7 @@ pub async fn payments(
     let filter = query.filter()?;
     let org = caller.organization().clone();
     match query.format.as_deref().map(str::trim) {
-        None | Some("") | Some("json") => {
+        None | Some("json") => {
             let page = page(query.current_page.as_deref())?;
             let (f, o) = (filter.clone(), org.clone());
             let (items, total) = state

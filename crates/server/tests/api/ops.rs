@@ -338,6 +338,14 @@ async fn the_document_states_the_bounds_of_the_shared_query_parameters() {
         ("/api/events?limit=100", true),
         ("/api/events?limit=101", false),
         ("/api/users?startAfterId=not-a-uuid", false),
+        ("/v1/accounts?current_page=", false),
+        ("/v1/accounts?client_id=", false),
+        ("/v1/accounts?status=", false),
+        ("/v1/accounts?status=closed", true),
+        ("/v1/reports/payments?format=", false),
+        ("/api/events?startTime=0", true),
+        ("/api/events?startTime=-1", false),
+        ("/api/events?startTime=253402300800", false),
     ] {
         let (status, body) = app.get(query, &org).await;
         assert_eq!(

@@ -203,11 +203,15 @@ pub async fn list<T: Kind>(
         })
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ServiceError::bad_request(format!(
-                "{} names no {} of this organization",
-                page.after_param,
-                T::NAME
-            ))
+            // 404 as for any id that names nothing of the caller's: the cursor is well formed.
+            StoreError::NotFound => ServiceError::new(
+                crate::error::ErrorClass::NotFound,
+                format!(
+                    "{} names no {} of this organization",
+                    page.after_param,
+                    T::NAME
+                ),
+            )
             .with_param(page.after_param),
             other => other.into(),
         })
