@@ -501,6 +501,27 @@ async fn job(http: &reqwest::Client, base: &str, key: &str, id: &str) -> Value {
         .expect("json")
 }
 
+/// The import job once it is no longer running, polled up to `polls` times `pause` apart;
+/// as last seen if it is still running then.
+async fn job_when_ended(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+    polls: usize,
+    pause: Duration,
+) -> Value {
+    let mut done = Value::Null;
+    for _ in 0..polls {
+        done = job(http, base, key, id).await;
+        if done["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    done
+}
+
 #[tokio::test]
 async fn a_server_killed_mid_import_leaves_no_half_written_account_and_the_file_can_be_sent_again()
 {
@@ -599,14 +620,15 @@ async fn a_server_killed_mid_import_leaves_no_half_written_account_and_the_file_
         .await
         .expect("json");
     let second_id = second["id"].as_str().expect("id").to_owned();
-    let mut done = Value::Null;
-    for _ in 0..9000 {
-        done = job(&http, &base, &key, &second_id).await;
-        if done["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let done = job_when_ended(
+        &http,
+        &base,
+        &key,
+        &second_id,
+        9000,
+        Duration::from_millis(20),
+    )
+    .await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["accounts_created"].as_i64(), Some(accounts - stored));
     assert_eq!(done["rows_unchanged"].as_i64(), Some(stored * subs));
@@ -1846,14 +1868,7 @@ async fn canaries_sent_through_every_input_path_are_found_nowhere() {
             .as_str()
             .expect("id")
             .to_owned();
-        let mut done = Value::Null;
-        for _ in 0..600 {
-            done = job(&http, &base, &key, &id).await;
-            if done["status"] != "running" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let done = job_when_ended(&http, &base, &key, &id, 600, Duration::from_millis(50)).await;
         assert_ne!(done["status"], "running", "{done}");
         assert!(
             done["rows_rejected"] == 1 || done["status"] == "failed",
